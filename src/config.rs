@@ -1,0 +1,243 @@
+//! Configuration: every setting is a flag, a `HOOKD_…` environment variable and a key of an
+//! optional TOML file (precedence: flag > env > file > default). Defaults live in
+//! `Config::default()` and are repeated in each flag's help text.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::{Context, bail};
+use serde::Deserialize;
+
+/// Log output format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, clap::ValueEnum, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    #[default]
+    Text,
+    Json,
+}
+
+/// The settings as given by flags, env or file: all optional, merged field by field.
+#[derive(Debug, Clone, Default, Deserialize, clap::Args)]
+#[serde(deny_unknown_fields)]
+pub struct Settings {
+    /// Address and port to listen on [default: 127.0.0.1:8080]
+    #[arg(long, env = "HOOKD_LISTEN", global = true)]
+    pub listen: Option<SocketAddr>,
+    /// Directory for the database and the encryption key file [default: ./hookd-data]
+    #[arg(long, env = "HOOKD_DATA_DIR", global = true)]
+    pub data_dir: Option<PathBuf>,
+    /// Public URL of the dashboard, used in links and to mark cookies Secure when https
+    /// [default: http://<listen>]
+    #[arg(long, env = "HOOKD_BASE_URL", global = true)]
+    pub base_url: Option<String>,
+    /// Allow plain http:// endpoint URLs [default: false]
+    #[arg(long, env = "HOOKD_ALLOW_HTTP_TARGETS", global = true, num_args = 0..=1, default_missing_value = "true")]
+    pub allow_http_targets: Option<bool>,
+    /// Allow endpoints on loopback, private, link-local and similar addresses [default: false]
+    #[arg(long, env = "HOOKD_ALLOW_PRIVATE_TARGETS", global = true, num_args = 0..=1, default_missing_value = "true")]
+    pub allow_private_targets: Option<bool>,
+    /// Largest accepted API request body in bytes [default: 262144]
+    #[arg(long, env = "HOOKD_MAX_PAYLOAD_BYTES", global = true)]
+    pub max_payload_bytes: Option<usize>,
+    /// Days to keep deliveries and attempts [default: 30]
+    #[arg(long, env = "HOOKD_RETENTION_DAYS", global = true)]
+    pub retention_days: Option<u32>,
+    /// Most delivery attempts in flight at once, across all endpoints [default: 64]
+    #[arg(long, env = "HOOKD_DELIVERY_CONCURRENCY", global = true)]
+    pub delivery_concurrency: Option<usize>,
+    /// Log format: text or json [default: text]
+    #[arg(long, env = "HOOKD_LOG_FORMAT", global = true)]
+    pub log_format: Option<LogFormat>,
+    /// Log filter, as in RUST_LOG [default: info]
+    #[arg(long, env = "HOOKD_LOG_LEVEL", global = true)]
+    pub log_level: Option<String>,
+    /// Base64 of a 32-byte key that encrypts signing secrets at rest; when unset, hookd creates
+    /// `<data_dir>/secret.key` (mode 0600) on first start [default: unset]
+    #[arg(long, env = "HOOKD_SECRET_KEY", global = true, hide_env_values = true)]
+    pub secret_key: Option<String>,
+    /// Seconds of inactivity after which a dashboard session expires [default: 43200]
+    #[arg(long, env = "HOOKD_SESSION_TIMEOUT_SECONDS", global = true)]
+    pub session_timeout_seconds: Option<u64>,
+}
+
+impl Settings {
+    /// Field-wise `self` over `lower`.
+    pub fn over(self, lower: Settings) -> Settings {
+        Settings {
+            listen: self.listen.or(lower.listen),
+            data_dir: self.data_dir.or(lower.data_dir),
+            base_url: self.base_url.or(lower.base_url),
+            allow_http_targets: self.allow_http_targets.or(lower.allow_http_targets),
+            allow_private_targets: self.allow_private_targets.or(lower.allow_private_targets),
+            max_payload_bytes: self.max_payload_bytes.or(lower.max_payload_bytes),
+            retention_days: self.retention_days.or(lower.retention_days),
+            delivery_concurrency: self.delivery_concurrency.or(lower.delivery_concurrency),
+            log_format: self.log_format.or(lower.log_format),
+            log_level: self.log_level.or(lower.log_level),
+            secret_key: self.secret_key.or(lower.secret_key),
+            session_timeout_seconds: self
+                .session_timeout_seconds
+                .or(lower.session_timeout_seconds),
+        }
+    }
+
+    pub fn from_toml_file(path: &Path) -> anyhow::Result<Settings> {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read config file {}", path.display()))?;
+        toml::from_str(&text).with_context(|| format!("invalid config file {}", path.display()))
+    }
+}
+
+/// The resolved configuration the app runs with.
+#[derive(Clone)]
+pub struct Config {
+    pub listen: SocketAddr,
+    pub data_dir: PathBuf,
+    pub base_url: Option<url::Url>,
+    pub allow_http_targets: bool,
+    pub allow_private_targets: bool,
+    pub max_payload_bytes: usize,
+    pub retention_days: u32,
+    pub delivery_concurrency: usize,
+    pub log_format: LogFormat,
+    pub log_level: String,
+    pub secret_key: Option<String>,
+    pub session_timeout: Duration,
+}
+
+impl std::fmt::Debug for Config {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Config")
+            .field("listen", &self.listen)
+            .field("data_dir", &self.data_dir)
+            .field("base_url", &self.base_url.as_ref().map(|u| u.as_str()))
+            .field("allow_http_targets", &self.allow_http_targets)
+            .field("allow_private_targets", &self.allow_private_targets)
+            .field("max_payload_bytes", &self.max_payload_bytes)
+            .field("retention_days", &self.retention_days)
+            .field("delivery_concurrency", &self.delivery_concurrency)
+            .field(
+                "secret_key",
+                &self.secret_key.as_ref().map(|_| "[redacted]"),
+            )
+            .finish_non_exhaustive()
+    }
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            data_dir: PathBuf::from("./hookd-data"),
+            base_url: None,
+            allow_http_targets: false,
+            allow_private_targets: false,
+            max_payload_bytes: 256 * 1024,
+            retention_days: 30,
+            delivery_concurrency: 64,
+            log_format: LogFormat::Text,
+            log_level: "info".into(),
+            secret_key: None,
+            session_timeout: Duration::from_secs(12 * 3600),
+        }
+    }
+}
+
+impl Config {
+    /// Applies settings over the defaults and validates them; errors name the bad key.
+    pub fn from_settings(s: Settings) -> anyhow::Result<Config> {
+        let d = Config::default();
+        let base_url = match s.base_url {
+            None => None,
+            Some(raw) => {
+                let u = url::Url::parse(&raw)
+                    .map_err(|e| anyhow::anyhow!("base_url: {raw:?} is not a URL ({e})"))?;
+                if !matches!(u.scheme(), "http" | "https") {
+                    bail!("base_url: must start with http:// or https://");
+                }
+                Some(u)
+            }
+        };
+        let config = Config {
+            listen: s.listen.unwrap_or(d.listen),
+            data_dir: s.data_dir.unwrap_or(d.data_dir),
+            base_url,
+            allow_http_targets: s.allow_http_targets.unwrap_or(d.allow_http_targets),
+            allow_private_targets: s.allow_private_targets.unwrap_or(d.allow_private_targets),
+            max_payload_bytes: s.max_payload_bytes.unwrap_or(d.max_payload_bytes),
+            retention_days: s.retention_days.unwrap_or(d.retention_days),
+            delivery_concurrency: s.delivery_concurrency.unwrap_or(d.delivery_concurrency),
+            log_format: s.log_format.unwrap_or(d.log_format),
+            log_level: s.log_level.unwrap_or(d.log_level),
+            secret_key: s.secret_key,
+            session_timeout: s
+                .session_timeout_seconds
+                .map(Duration::from_secs)
+                .unwrap_or(d.session_timeout),
+        };
+        config.validate()?;
+        Ok(config)
+    }
+
+    pub fn validate(&self) -> anyhow::Result<()> {
+        if self.max_payload_bytes < 1024 || self.max_payload_bytes > 64 * 1024 * 1024 {
+            bail!("max_payload_bytes: must be between 1024 and 67108864");
+        }
+        if self.retention_days == 0 || self.retention_days > 3650 {
+            bail!("retention_days: must be between 1 and 3650");
+        }
+        if self.delivery_concurrency == 0 || self.delivery_concurrency > 4096 {
+            bail!("delivery_concurrency: must be between 1 and 4096");
+        }
+        if self.session_timeout.is_zero() {
+            bail!("session_timeout_seconds: must be at least 1");
+        }
+        Ok(())
+    }
+
+    /// Public base URL without trailing slash.
+    pub fn public_url(&self, actual: SocketAddr) -> String {
+        match &self.base_url {
+            Some(u) => u.as_str().trim_end_matches('/').to_owned(),
+            None => format!("http://{actual}"),
+        }
+    }
+
+    pub fn cookies_secure(&self) -> bool {
+        self.base_url
+            .as_ref()
+            .is_some_and(|u| u.scheme() == "https")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn flags_override_file_and_defaults_fill_the_rest() {
+        let file: Settings =
+            toml::from_str("retention_days = 7\nlisten = \"127.0.0.1:9000\"").unwrap();
+        let flags = Settings {
+            retention_days: Some(3),
+            ..Default::default()
+        };
+        let c = Config::from_settings(flags.over(file)).unwrap();
+        assert_eq!(c.retention_days, 3);
+        assert_eq!(c.listen.port(), 9000);
+        assert_eq!(c.max_payload_bytes, 262_144);
+    }
+
+    #[test]
+    fn unknown_file_keys_and_bad_values_name_the_key() {
+        assert!(toml::from_str::<Settings>("retention_dayz = 7").is_err());
+        let err = Config::from_settings(Settings {
+            retention_days: Some(0),
+            ..Default::default()
+        })
+        .unwrap_err();
+        assert!(err.to_string().starts_with("retention_days:"));
+    }
+}

@@ -1,0 +1,56 @@
+//! The SQLite database: one file in `data_dir`, WAL, foreign keys on, embedded migrations.
+
+use std::path::Path;
+use std::str::FromStr;
+use std::time::Duration;
+
+use anyhow::{Context, bail};
+use sqlx::migrate::{MigrateError, Migrator};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+
+pub type Db = sqlx::SqlitePool;
+
+static MIGRATOR: Migrator = sqlx::migrate!("./migrations");
+
+pub const DB_FILE: &str = "hookd.db";
+
+/// Creates `data_dir` if needed, checks it is writable, opens the database and migrates it.
+pub async fn open(data_dir: &Path) -> anyhow::Result<Db> {
+    prepare_dir(data_dir)?;
+    let path = data_dir.join(DB_FILE);
+    let opts = SqliteConnectOptions::from_str("sqlite:")?
+        .filename(&path)
+        .create_if_missing(true)
+        .journal_mode(SqliteJournalMode::Wal)
+        .synchronous(SqliteSynchronous::Normal)
+        .busy_timeout(Duration::from_secs(5))
+        .foreign_keys(true);
+    let db = SqlitePoolOptions::new()
+        .max_connections(8)
+        .connect_with(opts)
+        .await
+        .with_context(|| format!("cannot open database {}", path.display()))?;
+    migrate(&db).await?;
+    Ok(db)
+}
+
+pub async fn migrate(db: &Db) -> anyhow::Result<()> {
+    match MIGRATOR.run(db).await {
+        Ok(()) => Ok(()),
+        Err(MigrateError::VersionMissing(v)) => bail!(
+            "the database was written by a newer hookd (it has migration {v}, which this \
+             version does not know); run the newer hookd or restore a backup"
+        ),
+        Err(e) => Err(e).context("database migration failed"),
+    }
+}
+
+fn prepare_dir(dir: &Path) -> anyhow::Result<()> {
+    std::fs::create_dir_all(dir)
+        .with_context(|| format!("data_dir: cannot create {}", dir.display()))?;
+    let probe = dir.join(".hookd-write-test");
+    std::fs::write(&probe, b"ok")
+        .with_context(|| format!("data_dir: {} is not writable", dir.display()))?;
+    let _ = std::fs::remove_file(probe);
+    Ok(())
+}

@@ -1,0 +1,129 @@
+//! Users page (admins only): list, add, change role, remove.
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::Router;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::IntoResponse;
+use axum::routing::{get, post};
+use serde::Deserialize;
+
+use super::{Admin, Chrome, CsrfForm, FormErrors, HtmlResult, NoFields};
+use crate::error::{Error, FieldErrors};
+use crate::ids::UserId;
+use crate::state::AppState;
+use crate::users::{self, Role, User};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/users", get(list_users).post(create_user))
+        .route("/users/{id}/role", post(change_role))
+        .route("/users/{id}/delete", post(delete_user))
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "users.html")]
+struct UsersPage {
+    chrome: Chrome,
+    users: Vec<User>,
+    me: User,
+    email: String,
+    role: String,
+    errors: FormErrors,
+}
+
+async fn list_users(State(state): State<AppState>, Admin(ctx, me): Admin) -> HtmlResult<UsersPage> {
+    Ok(UsersPage {
+        chrome: ctx.chrome("users", "Users").await,
+        users: users::list(&state.db).await?,
+        me,
+        email: String::new(),
+        role: "viewer".into(),
+        errors: FieldErrors::default(),
+    })
+}
+
+#[derive(Deserialize)]
+struct CreateForm {
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    password: String,
+    #[serde(default)]
+    role: String,
+}
+
+async fn create_user(
+    State(state): State<AppState>,
+    Admin(ctx, me): Admin,
+    CsrfForm(form): CsrfForm<CreateForm>,
+) -> HtmlResult {
+    let result = match Role::parse(&form.role) {
+        Some(role) => users::create(&state.db, &form.email, &form.password, role).await,
+        None => Err(Error::invalid("role", "Choose admin or viewer.")),
+    };
+    match result {
+        Ok(user) => {
+            ctx.flash(
+                "success",
+                format!("Added {} as {}.", user.email, user.role.as_str()),
+            )
+            .await;
+            Ok(ctx.redirect("/users"))
+        }
+        Err(Error::Invalid(errors)) => {
+            let page = UsersPage {
+                chrome: ctx.chrome("users", "Users").await,
+                users: users::list(&state.db).await?,
+                me,
+                email: form.email,
+                role: form.role,
+                errors,
+            };
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[derive(Deserialize)]
+struct RoleForm {
+    #[serde(default)]
+    role: String,
+}
+
+async fn change_role(
+    State(state): State<AppState>,
+    Admin(ctx, _): Admin,
+    Path(id): Path<String>,
+    CsrfForm(form): CsrfForm<RoleForm>,
+) -> HtmlResult {
+    let id = UserId::parse(&id).ok_or(Error::NotFound("user"))?;
+    let role = Role::parse(&form.role)
+        .ok_or_else(|| Error::BadRequest("role must be admin or viewer".into()))?;
+    match users::set_role(&state.db, &id, role).await {
+        Ok(()) => {
+            ctx.flash("success", format!("Role changed to {}.", role.as_str()))
+                .await
+        }
+        Err(Error::Conflict(m)) => ctx.flash("error", m).await,
+        Err(e) => return Err(e.into()),
+    }
+    Ok(ctx.redirect("/users"))
+}
+
+async fn delete_user(
+    State(state): State<AppState>,
+    Admin(ctx, _): Admin,
+    Path(id): Path<String>,
+    CsrfForm(_): CsrfForm<NoFields>,
+) -> HtmlResult {
+    let id = UserId::parse(&id).ok_or(Error::NotFound("user"))?;
+    match users::delete(&state.db, &id).await {
+        Ok(()) => ctx.flash("success", "User removed.").await,
+        Err(Error::Conflict(m)) => ctx.flash("error", m).await,
+        Err(e) => return Err(e.into()),
+    }
+    Ok(ctx.redirect("/users"))
+}

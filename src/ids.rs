@@ -1,0 +1,78 @@
+//! Prefixed, typed identifiers (`wh_…`, `evt_…`): a UUIDv7 in lowercase hex, so ids sort by
+//! creation time and a wrong kind of id is refused by `parse`.
+
+macro_rules! prefixed_id {
+    ($name:ident, $prefix:literal) => {
+        #[derive(
+            Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, sqlx::Type,
+        )]
+        #[serde(transparent)]
+        #[sqlx(transparent)]
+        pub struct $name(String);
+
+        impl $name {
+            pub const PREFIX: &'static str = $prefix;
+
+            pub fn generate() -> Self {
+                Self(format!("{}{}", $prefix, uuid::Uuid::now_v7().simple()))
+            }
+            /// Accepts only this kind's prefix followed by 32 hex digits.
+            pub fn parse(s: &str) -> Option<Self> {
+                let rest = s.strip_prefix($prefix)?;
+                (rest.len() == 32
+                    && rest
+                        .bytes()
+                        .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase()))
+                .then(|| Self(s.to_owned()))
+            }
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl<'de> serde::Deserialize<'de> for $name {
+            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                let s = String::deserialize(d)?;
+                Self::parse(&s).ok_or_else(|| {
+                    serde::de::Error::custom(concat!("expected an id starting with ", $prefix))
+                })
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+    };
+}
+
+prefixed_id!(UserId, "usr_");
+prefixed_id!(ApiKeyId, "key_");
+prefixed_id!(EndpointId, "wh_");
+prefixed_id!(EventId, "evt_");
+prefixed_id!(DeliveryId, "dlv_");
+prefixed_id!(AttemptId, "att_");
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn generated_ids_parse_and_other_prefixes_do_not() {
+        let id = EndpointId::generate();
+        assert!(id.as_str().starts_with("wh_"));
+        assert_eq!(EndpointId::parse(id.as_str()), Some(id.clone()));
+        assert_eq!(EventId::parse(id.as_str()), None);
+        assert_eq!(EndpointId::parse("wh_123"), None);
+        assert_eq!(EndpointId::parse(&id.as_str().to_uppercase()), None);
+    }
+
+    #[test]
+    fn ids_sort_by_creation() {
+        let a = EventId::generate();
+        std::thread::sleep(std::time::Duration::from_millis(2));
+        let b = EventId::generate();
+        assert!(a < b);
+    }
+}

@@ -1,0 +1,30 @@
+//! hookd: a self-hosted webhook sender in one binary.
+#![forbid(unsafe_code)]
+
+/// API keys: creation (shown once), hashed lookup, scopes, revocation.
+pub mod api_keys;
+/// Startup seam: `App::start(config, listener)`.
+pub mod app;
+/// Command line: serve, user, api-key, migrate.
+pub mod cli;
+/// Settings from flags, env and TOML, with defaults and validation.
+pub mod config;
+/// Signing secrets, encryption at rest, tokens, hashing.
+pub mod crypto;
+/// SQLite pool, pragmas and embedded migrations.
+pub mod db;
+/// The domain error type.
+pub mod error;
+/// HTTP: the JSON API, the dashboard and static assets.
+pub mod http;
+/// Prefixed typed ids.
+pub mod ids;
+/// Shared handler state.
+pub mod state;
+/// Millisecond timestamps.
+pub mod timestamp;
+/// Dashboard users, passwords, setup token and login throttle.
+pub mod users;
+
+pub use app::{App, Running};
+pub use config::Config;
