@@ -54,3 +54,26 @@ fn prepare_dir(dir: &Path) -> anyhow::Result<()> {
     let _ = std::fs::remove_file(probe);
     Ok(())
 }
+
+/// Opaque list cursors: base64url of the sort key of the last row returned.
+pub mod cursor {
+    use base64::Engine;
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+
+    pub fn encode(key: &str) -> String {
+        URL_SAFE_NO_PAD.encode(key)
+    }
+    pub fn decode(cursor: &str) -> Option<String> {
+        URL_SAFE_NO_PAD
+            .decode(cursor)
+            .ok()
+            .and_then(|b| String::from_utf8(b).ok())
+    }
+
+    #[cfg(test)]
+    #[test]
+    fn round_trips() {
+        assert_eq!(decode(&encode("wh_0193")).as_deref(), Some("wh_0193"));
+        assert_eq!(decode("!!"), None);
+    }
+}

@@ -13,8 +13,12 @@ pub mod config;
 pub mod crypto;
 /// SQLite pool, pragmas and embedded migrations.
 pub mod db;
+/// Endpoints: validation, storage, encrypted secrets, subscription matching.
+pub mod endpoints;
 /// The domain error type.
 pub mod error;
+/// The event-type catalog.
+pub mod event_types;
 /// HTTP: the JSON API, the dashboard and static assets.
 pub mod http;
 /// Prefixed typed ids.

@@ -32,6 +32,7 @@ pub fn router(state: AppState, sessions: SqliteStore) -> Router {
     let x_api_key = HeaderName::from_static("x-api-key");
     Router::new()
         .route("/healthz", get(healthz))
+        .route("/api/openapi.json", get(api::openapi_json))
         .nest("/api/v1", api::router(state.clone()))
         .merge(ui::router(state.clone(), sessions))
         .route("/static/{hash}/{file}", get(assets::serve))

@@ -16,9 +16,110 @@ use crate::api_keys::{self, ApiKey, Scope};
 use crate::error::Error;
 use crate::state::AppState;
 
+mod event_types;
+mod meta;
+mod webhooks;
+
+pub use meta::openapi_json;
+
 pub fn router(state: AppState) -> Router<AppState> {
     let limit = state.config.max_payload_bytes;
-    Router::new().layer(DefaultBodyLimit::max(limit))
+    Router::new()
+        .merge(event_types::router())
+        .merge(webhooks::router())
+        .layer(DefaultBodyLimit::max(limit))
+}
+
+/// The error shape, for the OpenAPI document.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct ErrorBody {
+    error: ErrorDetail,
+}
+
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct ErrorDetail {
+    /// Machine-readable: not_found, validation_failed, unauthorized, forbidden, conflict, …
+    code: String,
+    message: String,
+    /// For validation errors, one message per field.
+    details: serde_json::Value,
+}
+
+/// A page of a list, with the cursor of the next page (null on the last).
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct Page<T> {
+    data: Vec<T>,
+    next_cursor: Option<String>,
+}
+
+impl<T> Page<T> {
+    /// `rows` was fetched with `limit + 1`: the extra row only says there is a next page.
+    pub fn from_rows<R>(
+        mut rows: Vec<R>,
+        limit: u32,
+        key: impl Fn(&R) -> String,
+        out: impl Fn(R) -> T,
+    ) -> Page<T> {
+        let more = rows.len() > limit as usize;
+        rows.truncate(limit as usize);
+        let next_cursor = if more {
+            rows.last().map(|r| crate::db::cursor::encode(&key(r)))
+        } else {
+            None
+        };
+        Page {
+            data: rows.into_iter().map(out).collect(),
+            next_cursor,
+        }
+    }
+}
+
+pub const DEFAULT_LIMIT: u32 = 25;
+pub const MAX_LIMIT: u32 = 100;
+
+/// `limit` and `cursor` of list routes.
+#[derive(serde::Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct ListQuery {
+    /// 1–100, default 25.
+    pub limit: Option<u32>,
+    /// `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+}
+
+impl ListQuery {
+    pub fn limit(&self) -> Result<u32, Error> {
+        match self.limit {
+            None => Ok(DEFAULT_LIMIT),
+            Some(n) if (1..=MAX_LIMIT).contains(&n) => Ok(n),
+            Some(_) => Err(Error::invalid("limit", "limit must be between 1 and 100")),
+        }
+    }
+    pub fn cursor_text(&self) -> Result<Option<String>, Error> {
+        match &self.cursor {
+            None => Ok(None),
+            Some(c) => crate::db::cursor::decode(c)
+                .map(Some)
+                .ok_or_else(|| Error::invalid("cursor", "cursor is not one hookd returned")),
+        }
+    }
+}
+
+/// `axum::extract::Query` with our error shape.
+pub struct ApiQuery<T>(pub T);
+
+impl<T: DeserializeOwned + Send> FromRequestParts<AppState> for ApiQuery<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        axum::extract::Query::<T>::from_request_parts(parts, state)
+            .await
+            .map(|q| ApiQuery(q.0))
+            .map_err(|r| ApiError(Error::invalid("query", json_error_text(r.body_text()))))
+    }
 }
 
 /// A domain error rendered as `{"error":{"code","message","details"}}`.
@@ -101,7 +202,16 @@ fn json_rejection(r: JsonRejection, limit: usize) -> Response {
                 "message": "send the body as JSON with Content-Type: application/json", "details": {}}});
             return (StatusCode::UNSUPPORTED_MEDIA_TYPE, axum::Json(body)).into_response();
         }
-        JsonRejection::JsonDataError(e) => Error::invalid("body", json_error_text(e.body_text())),
+        JsonRejection::JsonDataError(e) => {
+            // serde_path_to_error puts the failing field first: "retry_count: invalid type: …"
+            let text = json_error_text(e.body_text());
+            match text.split_once(": ") {
+                Some((path, msg)) if !path.contains(' ') && path != "." => {
+                    Error::invalid(path, msg)
+                }
+                _ => Error::invalid("body", text),
+            }
+        }
         JsonRejection::JsonSyntaxError(e) => Error::BadRequest(format!(
             "malformed JSON: {}",
             json_error_text(e.body_text())

@@ -1,0 +1,237 @@
+//! Endpoints: where events are delivered. `EndpointInput` is what a client sends (API JSON or
+//! dashboard form); `validate` turns it into an `EndpointSpec` or precise field errors; `store`
+//! holds the SQL, including the encrypted signing secrets.
+
+mod store;
+mod validate;
+
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+
+use crate::ids::EndpointId;
+use crate::timestamp::Timestamp;
+
+pub use store::{create, delete, get, list, rotate_secret, set_enabled, signing_secrets, update};
+pub use validate::{RESERVED_HEADERS, TargetRules, validate};
+
+pub const DEFAULT_RETRY_COUNT: i64 = 4;
+pub const MAX_RETRY_COUNT: i64 = 10;
+pub const DEFAULT_TIMEOUT_SECONDS: i64 = 10;
+pub const MAX_TIMEOUT_SECONDS: i64 = 30;
+/// A rotated-out secret keeps signing (second signature) this long.
+pub const ROTATION_OVERLAP: std::time::Duration = std::time::Duration::from_secs(24 * 3600);
+
+/// Client input: every field optional, so it serves create (defaults fill gaps) and PATCH
+/// (the existing endpoint fills gaps). `channels: Some(None)` clears the channel filter.
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EndpointInput {
+    pub url: Option<String>,
+    pub events: Option<Vec<String>>,
+    pub name: Option<String>,
+    pub description: Option<String>,
+    pub enabled: Option<bool>,
+    pub headers: Option<BTreeMap<String, String>>,
+    pub retry_count: Option<i64>,
+    pub timeout_seconds: Option<i64>,
+    #[serde(default, deserialize_with = "double_option")]
+    pub channels: Option<Option<Vec<String>>>,
+    pub tls_verify: Option<bool>,
+    /// Only at creation: a caller-supplied `whsec_` secret instead of a generated one.
+    pub secret: Option<String>,
+}
+
+/// Distinguishes an absent field (`None`) from an explicit `null` (`Some(None)`).
+fn double_option<'de, T: Deserialize<'de>, D: serde::Deserializer<'de>>(
+    d: D,
+) -> Result<Option<Option<T>>, D::Error> {
+    Option::<T>::deserialize(d).map(Some)
+}
+
+/// A complete, validated endpoint configuration.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EndpointSpec {
+    pub url: String,
+    pub events: Vec<String>,
+    pub name: String,
+    pub description: String,
+    pub enabled: bool,
+    pub headers: BTreeMap<String, String>,
+    pub retry_count: i64,
+    pub timeout_seconds: i64,
+    pub channels: Option<Vec<String>>,
+    pub tls_verify: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct Endpoint {
+    pub id: EndpointId,
+    pub spec: EndpointSpec,
+    pub secret_hint: String,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+    pub last_triggered_at: Option<Timestamp>,
+    pub last_success_at: Option<Timestamp>,
+    pub last_failure_at: Option<Timestamp>,
+    pub failure_count: i64,
+    pub disabled_reason: Option<String>,
+}
+
+impl Endpoint {
+    /// `whsec_••••abcd`
+    pub fn secret_masked(&self) -> String {
+        format!("{}••••{}", crate::crypto::SECRET_PREFIX, self.secret_hint)
+    }
+    /// The endpoint as input, so a PATCH can be laid over it and validated as a whole.
+    pub fn as_input(&self) -> EndpointInput {
+        let s = self.spec.clone();
+        EndpointInput {
+            url: Some(s.url),
+            events: Some(s.events),
+            name: Some(s.name),
+            description: Some(s.description),
+            enabled: Some(s.enabled),
+            headers: Some(s.headers),
+            retry_count: Some(s.retry_count),
+            timeout_seconds: Some(s.timeout_seconds),
+            channels: Some(s.channels),
+            tls_verify: Some(s.tls_verify),
+            secret: None,
+        }
+    }
+    /// Does this endpoint want an event of this type on these channels?
+    pub fn wants(&self, event_type: &str, channels: &[String]) -> bool {
+        self.spec.enabled
+            && matches_any(&self.spec.events, event_type)
+            && channel_match(self.spec.channels.as_deref(), channels)
+    }
+}
+
+impl EndpointInput {
+    /// `patch` laid over `self`, field by field.
+    pub fn overlay(self, patch: EndpointInput) -> EndpointInput {
+        EndpointInput {
+            url: patch.url.or(self.url),
+            events: patch.events.or(self.events),
+            name: patch.name.or(self.name),
+            description: patch.description.or(self.description),
+            enabled: patch.enabled.or(self.enabled),
+            headers: patch.headers.or(self.headers),
+            retry_count: patch.retry_count.or(self.retry_count),
+            timeout_seconds: patch.timeout_seconds.or(self.timeout_seconds),
+            channels: patch.channels.or(self.channels),
+            tls_verify: patch.tls_verify.or(self.tls_verify),
+            secret: patch.secret.or(self.secret),
+        }
+    }
+}
+
+/// Which URLs endpoints may point at: the configured rules, and a check of the addresses a URL's
+/// host resolves to (the delivery engine's SSRF policy). Kept as a trait so this module needs no
+/// HTTP client.
+pub trait TargetPolicy: Sync {
+    fn rules(&self) -> TargetRules;
+    fn check(&self, url: &str) -> impl std::future::Future<Output = Result<(), String>> + Send;
+}
+
+/// Validates client input, checks the target address (`TargetPolicy::check`) and stores a new endpoint with its secret.
+pub async fn create_from_input(
+    db: &crate::db::Db,
+    keyring: &crate::crypto::Keyring,
+    input: EndpointInput,
+    targets: &impl TargetPolicy,
+) -> crate::error::Result<(Endpoint, crate::crypto::Secret)> {
+    let catalog = crate::event_types::active_names(db).await?;
+    let (spec, secret) = validate(input, Some(&catalog), targets.rules())?;
+    targets
+        .check(&spec.url)
+        .await
+        .map_err(|m| crate::error::Error::invalid("url", m))?;
+    create(db, keyring, spec, secret).await
+}
+
+/// Lays `patch` over the endpoint and validates the result as a whole. Subscriptions are checked
+/// against the catalog only when the patch changes them, so archiving a type never blocks an
+/// unrelated edit.
+pub async fn update_from_input(
+    db: &crate::db::Db,
+    id: &EndpointId,
+    patch: EndpointInput,
+    targets: &impl TargetPolicy,
+) -> crate::error::Result<Endpoint> {
+    if patch.secret.is_some() {
+        return Err(crate::error::Error::invalid(
+            "secret",
+            "The secret cannot be edited; rotate it instead.",
+        ));
+    }
+    let current = get(db, id).await?;
+    let catalog = match patch.events {
+        Some(_) => Some(crate::event_types::active_names(db).await?),
+        None => None,
+    };
+    let (spec, _) = validate(
+        current.as_input().overlay(patch),
+        catalog.as_deref(),
+        targets.rules(),
+    )?;
+    if spec.url != current.spec.url {
+        targets
+            .check(&spec.url)
+            .await
+            .map_err(|m| crate::error::Error::invalid("url", m))?;
+    }
+    update(db, id, spec).await
+}
+
+/// `*` matches everything, `a.*` every type starting with `a.`, anything else itself.
+pub fn pattern_matches(pattern: &str, event_type: &str) -> bool {
+    match pattern.strip_suffix(".*") {
+        _ if pattern == "*" => true,
+        Some(prefix) => event_type
+            .strip_prefix(prefix)
+            .is_some_and(|rest| rest.starts_with('.')),
+        None => pattern == event_type,
+    }
+}
+
+pub fn matches_any(patterns: &[String], event_type: &str) -> bool {
+    patterns.iter().any(|p| pattern_matches(p, event_type))
+}
+
+/// An endpoint without channels takes every event; with channels, only events tagged with one.
+pub fn channel_match(endpoint_channels: Option<&[String]>, event_channels: &[String]) -> bool {
+    match endpoint_channels {
+        None => true,
+        Some(wanted) => event_channels.iter().any(|c| wanted.contains(c)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn patterns_match_exactly_by_prefix_or_all() {
+        assert!(pattern_matches("*", "a.b"));
+        assert!(pattern_matches("a.b", "a.b"));
+        assert!(!pattern_matches("a.b", "a.bc"));
+        assert!(pattern_matches(
+            "proxy_settings.*",
+            "proxy_settings.approved"
+        ));
+        assert!(pattern_matches("a.*", "a.b.c"));
+        assert!(!pattern_matches("a.*", "a"));
+        assert!(!pattern_matches("a.*", "ab.c"));
+    }
+
+    #[test]
+    fn channels_filter_only_when_set() {
+        let tenant = vec!["tenant-1".to_owned()];
+        assert!(channel_match(None, &[]));
+        assert!(channel_match(Some(&tenant), &tenant));
+        assert!(!channel_match(Some(&tenant), &[]));
+        assert!(!channel_match(Some(&tenant), &["tenant-2".to_owned()]));
+    }
+}

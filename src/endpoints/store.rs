@@ -1,0 +1,237 @@
+//! SQL on `endpoints`. Secrets are written only encrypted; `signing_secrets` is the one way back.
+
+use super::{Endpoint, EndpointSpec, ROTATION_OVERLAP};
+use crate::crypto::{Keyring, Secret};
+use crate::db::Db;
+use crate::error::{Error, Result};
+use crate::ids::EndpointId;
+use crate::timestamp::Timestamp;
+
+const COLUMNS: &str = "id, name, url, description, events, channels, enabled, headers, retry_count, timeout_seconds, \
+     tls_verify, secret_hint, created_at, updated_at, last_triggered_at, last_success_at, last_failure_at, \
+     failure_count, disabled_reason";
+
+#[derive(sqlx::FromRow)]
+struct Row {
+    id: EndpointId,
+    name: String,
+    url: String,
+    description: String,
+    #[sqlx(json)]
+    events: Vec<String>,
+    #[sqlx(json(nullable))]
+    channels: Option<Vec<String>>,
+    enabled: bool,
+    #[sqlx(json)]
+    headers: std::collections::BTreeMap<String, String>,
+    retry_count: i64,
+    timeout_seconds: i64,
+    tls_verify: bool,
+    secret_hint: String,
+    created_at: Timestamp,
+    updated_at: Timestamp,
+    last_triggered_at: Option<Timestamp>,
+    last_success_at: Option<Timestamp>,
+    last_failure_at: Option<Timestamp>,
+    failure_count: i64,
+    disabled_reason: Option<String>,
+}
+
+impl From<Row> for Endpoint {
+    fn from(r: Row) -> Self {
+        Endpoint {
+            id: r.id,
+            spec: EndpointSpec {
+                url: r.url,
+                events: r.events,
+                name: r.name,
+                description: r.description,
+                enabled: r.enabled,
+                headers: r.headers,
+                retry_count: r.retry_count,
+                timeout_seconds: r.timeout_seconds,
+                channels: r.channels,
+                tls_verify: r.tls_verify,
+            },
+            secret_hint: r.secret_hint,
+            created_at: r.created_at,
+            updated_at: r.updated_at,
+            last_triggered_at: r.last_triggered_at,
+            last_success_at: r.last_success_at,
+            last_failure_at: r.last_failure_at,
+            failure_count: r.failure_count,
+            disabled_reason: r.disabled_reason,
+        }
+    }
+}
+
+fn hint(secret: &Secret) -> String {
+    let s = secret.expose();
+    s[s.len().saturating_sub(4)..].to_owned()
+}
+
+fn json(v: &impl serde::Serialize) -> String {
+    serde_json::to_string(v).expect("endpoint fields serialise")
+}
+
+/// Stores a new endpoint; returns it with its secret (generated unless supplied), the only time
+/// the secret leaves hookd in full.
+pub async fn create(
+    db: &Db,
+    keyring: &Keyring,
+    spec: EndpointSpec,
+    secret: Option<Secret>,
+) -> Result<(Endpoint, Secret)> {
+    let secret = secret.unwrap_or_else(Secret::generate);
+    let now = Timestamp::now();
+    let id = EndpointId::generate();
+    let row: Row = sqlx::query_as(&format!(
+        "insert into endpoints (id, name, url, description, events, channels, enabled, headers, retry_count,
+             timeout_seconds, tls_verify, secret_enc, secret_hint, created_at, updated_at, disabled_reason)
+         values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) returning {COLUMNS}"
+    ))
+    .bind(&id)
+    .bind(&spec.name)
+    .bind(&spec.url)
+    .bind(&spec.description)
+    .bind(json(&spec.events))
+    .bind(spec.channels.as_ref().map(json))
+    .bind(spec.enabled)
+    .bind(json(&spec.headers))
+    .bind(spec.retry_count)
+    .bind(spec.timeout_seconds)
+    .bind(spec.tls_verify)
+    .bind(keyring.encrypt(secret.expose().as_bytes()))
+    .bind(hint(&secret))
+    .bind(now)
+    .bind(now)
+    .bind((!spec.enabled).then_some("manual"))
+    .fetch_one(db)
+    .await?;
+    Ok((row.into(), secret))
+}
+
+pub async fn get(db: &Db, id: &EndpointId) -> Result<Endpoint> {
+    let row: Option<Row> = sqlx::query_as(&format!("select {COLUMNS} from endpoints where id = ?"))
+        .bind(id)
+        .fetch_optional(db)
+        .await?;
+    row.map(Endpoint::from).ok_or(Error::NotFound("endpoint"))
+}
+
+/// Newest first; `before` is the last id of the previous page.
+pub async fn list(db: &Db, before: Option<&EndpointId>, limit: u32) -> Result<Vec<Endpoint>> {
+    let rows: Vec<Row> = sqlx::query_as(&format!(
+        "select {COLUMNS} from endpoints where (? is null or id < ?) order by id desc limit ?"
+    ))
+    .bind(before)
+    .bind(before)
+    .bind(limit)
+    .fetch_all(db)
+    .await?;
+    Ok(rows.into_iter().map(Endpoint::from).collect())
+}
+
+/// Replaces the configuration. Enabling resets the failure streak and the disabled reason;
+/// disabling by configuration records `manual`.
+pub async fn update(db: &Db, id: &EndpointId, spec: EndpointSpec) -> Result<Endpoint> {
+    let row: Option<Row> = sqlx::query_as(&format!(
+        "update endpoints set name = ?, url = ?, description = ?, events = ?, channels = ?, headers = ?,
+             retry_count = ?, timeout_seconds = ?, tls_verify = ?, updated_at = ?,
+             failure_count = case when ? and not enabled then 0 else failure_count end,
+             disabled_reason = case when ? then null when enabled then 'manual' else disabled_reason end,
+             enabled = ?
+         where id = ? returning {COLUMNS}"
+    ))
+    .bind(&spec.name)
+    .bind(&spec.url)
+    .bind(&spec.description)
+    .bind(json(&spec.events))
+    .bind(spec.channels.as_ref().map(json))
+    .bind(json(&spec.headers))
+    .bind(spec.retry_count)
+    .bind(spec.timeout_seconds)
+    .bind(spec.tls_verify)
+    .bind(Timestamp::now())
+    .bind(spec.enabled)
+    .bind(spec.enabled)
+    .bind(spec.enabled)
+    .bind(id)
+    .fetch_optional(db)
+    .await?;
+    row.map(Endpoint::from).ok_or(Error::NotFound("endpoint"))
+}
+
+pub async fn set_enabled(db: &Db, id: &EndpointId, enabled: bool) -> Result<Endpoint> {
+    let mut spec = get(db, id).await?.spec;
+    spec.enabled = enabled;
+    update(db, id, spec).await
+}
+
+pub async fn delete(db: &Db, id: &EndpointId) -> Result<()> {
+    let done = sqlx::query("delete from endpoints where id = ?")
+        .bind(id)
+        .execute(db)
+        .await?;
+    if done.rows_affected() == 0 {
+        return Err(Error::NotFound("endpoint"));
+    }
+    Ok(())
+}
+
+/// A new secret; the current one keeps signing alongside it for `ROTATION_OVERLAP`.
+pub async fn rotate_secret(
+    db: &Db,
+    keyring: &Keyring,
+    id: &EndpointId,
+    supplied: Option<Secret>,
+) -> Result<(Endpoint, Secret)> {
+    let secret = supplied.unwrap_or_else(Secret::generate);
+    let now = Timestamp::now();
+    let row: Option<Row> = sqlx::query_as(&format!(
+        "update endpoints set previous_secret_enc = secret_enc, previous_expires_at = ?,
+             secret_enc = ?, secret_hint = ?, updated_at = ?
+         where id = ? returning {COLUMNS}"
+    ))
+    .bind(now.plus(ROTATION_OVERLAP))
+    .bind(keyring.encrypt(secret.expose().as_bytes()))
+    .bind(hint(&secret))
+    .bind(now)
+    .bind(id)
+    .fetch_optional(db)
+    .await?;
+    let endpoint = row.map(Endpoint::from).ok_or(Error::NotFound("endpoint"))?;
+    Ok((endpoint, secret))
+}
+
+/// The secrets that sign a delivery now: the current one, then the previous one while its
+/// overlap lasts. Fails (never signs with less) when the encryption key cannot open them.
+pub async fn signing_secrets(
+    db: &Db,
+    keyring: &Keyring,
+    id: &EndpointId,
+    now: Timestamp,
+) -> Result<Vec<Secret>> {
+    type SealedSecrets = (Vec<u8>, Option<Vec<u8>>, Option<Timestamp>);
+    let row: Option<SealedSecrets> = sqlx::query_as(
+        "select secret_enc, previous_secret_enc, previous_expires_at from endpoints where id = ?",
+    )
+    .bind(id)
+    .fetch_optional(db)
+    .await?;
+    let (current, previous, expires) = row.ok_or(Error::NotFound("endpoint"))?;
+    let open = |sealed: &[u8]| -> Result<Secret> {
+        let plain = keyring.decrypt(sealed)?;
+        let text =
+            String::from_utf8(plain).map_err(|_| anyhow::anyhow!("stored secret is not UTF-8"))?;
+        Secret::parse(&text)
+            .map_err(|m| Error::Internal(anyhow::anyhow!("stored secret is damaged: {m}")))
+    };
+    let mut secrets = vec![open(&current)?];
+    if let (Some(prev), Some(exp)) = (previous, expires)
+        && exp > now
+    {
+        secrets.push(open(&prev)?);
+    }
+    Ok(secrets)
+}

@@ -1,0 +1,190 @@
+//! The event-type catalog: names an application may send, with descriptions and examples.
+//! Types are archived, never deleted, so history keeps its meaning.
+
+use serde::Serialize;
+
+use crate::db::Db;
+use crate::error::{Error, FieldErrors, Result};
+use crate::timestamp::Timestamp;
+
+pub const MAX_NAME_LEN: usize = 128;
+pub const MAX_DESCRIPTION_LEN: usize = 1000;
+pub const MAX_EXAMPLE_BYTES: usize = 64 * 1024;
+
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct EventType {
+    pub name: String,
+    pub description: String,
+    #[sqlx(json(nullable))]
+    pub example: Option<serde_json::Value>,
+    #[serde(skip)]
+    pub archived_at: Option<Timestamp>,
+    #[sqlx(skip)]
+    pub archived: bool,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+}
+
+impl EventType {
+    fn with_flags(mut self) -> Self {
+        self.archived = self.archived_at.is_some();
+        self
+    }
+    pub fn example_pretty(&self) -> String {
+        self.example
+            .as_ref()
+            .and_then(|v| serde_json::to_string_pretty(v).ok())
+            .unwrap_or_default()
+    }
+}
+
+/// `^[a-z0-9_]+(\.[a-z0-9_]+)*$`, at most 128 characters.
+pub fn is_valid_name(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= MAX_NAME_LEN
+        && name.split('.').all(|part| {
+            !part.is_empty()
+                && part
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+        })
+}
+
+pub struct NewEventType {
+    pub name: String,
+    pub description: String,
+    pub example: Option<serde_json::Value>,
+}
+
+impl NewEventType {
+    pub fn validate(&self) -> FieldErrors {
+        let mut errors = FieldErrors::default();
+        if !is_valid_name(&self.name) {
+            errors.add(
+                "name",
+                "Use lowercase letters, digits and underscores, in dot-separated parts (e.g. invoice.paid), at most 128 characters.",
+            );
+        }
+        if self.description.chars().count() > MAX_DESCRIPTION_LEN {
+            errors.add(
+                "description",
+                format!("Use at most {MAX_DESCRIPTION_LEN} characters."),
+            );
+        }
+        if let Some(ex) = &self.example {
+            if !ex.is_object() {
+                errors.add("example", "The example payload must be a JSON object.");
+            } else if ex.to_string().len() > MAX_EXAMPLE_BYTES {
+                errors.add("example", "The example payload is larger than 64 KiB.");
+            }
+        }
+        errors
+    }
+}
+
+const COLUMNS: &str = "name, description, example, archived_at, created_at, updated_at";
+
+/// Creates a type, or restores an archived one of the same name with the new details.
+pub async fn create(db: &Db, new: NewEventType) -> Result<EventType> {
+    new.validate().into_result()?;
+    let now = Timestamp::now();
+    let example = new.example.as_ref().map(|v| v.to_string());
+    let row: Option<EventType> = sqlx::query_as(&format!(
+        "insert into event_types (name, description, example, created_at, updated_at) values (?, ?, ?, ?, ?)
+         on conflict (name) do update set description = excluded.description, example = excluded.example,
+             archived_at = null, updated_at = excluded.updated_at
+           where event_types.archived_at is not null
+         returning {COLUMNS}"
+    ))
+    .bind(&new.name)
+    .bind(new.description.trim())
+    .bind(example)
+    .bind(now)
+    .bind(now)
+    .fetch_optional(db)
+    .await?;
+    row.map(EventType::with_flags)
+        .ok_or_else(|| Error::Conflict(format!("event type {} already exists", new.name)))
+}
+
+pub async fn get(db: &Db, name: &str) -> Result<Option<EventType>> {
+    let row: Option<EventType> =
+        sqlx::query_as(&format!("select {COLUMNS} from event_types where name = ?"))
+            .bind(name)
+            .fetch_optional(db)
+            .await?;
+    Ok(row.map(EventType::with_flags))
+}
+
+/// One page ordered by name, after `after`; archived types only when asked.
+pub async fn list(
+    db: &Db,
+    include_archived: bool,
+    after: Option<&str>,
+    limit: u32,
+) -> Result<Vec<EventType>> {
+    let rows: Vec<EventType> = sqlx::query_as(&format!(
+        "select {COLUMNS} from event_types
+         where (? or archived_at is null) and name > ?
+         order by name limit ?"
+    ))
+    .bind(include_archived)
+    .bind(after.unwrap_or(""))
+    .bind(limit)
+    .fetch_all(db)
+    .await?;
+    Ok(rows.into_iter().map(EventType::with_flags).collect())
+}
+
+/// Names of every non-archived type (the catalog for pattern checks and pickers).
+pub async fn active_names(db: &Db) -> Result<Vec<String>> {
+    Ok(
+        sqlx::query_scalar("select name from event_types where archived_at is null order by name")
+            .fetch_all(db)
+            .await?,
+    )
+}
+
+pub async fn archive(db: &Db, name: &str) -> Result<EventType> {
+    let now = Timestamp::now();
+    let row: Option<EventType> = sqlx::query_as(&format!(
+        "update event_types set archived_at = coalesce(archived_at, ?), updated_at = ? where name = ? returning {COLUMNS}"
+    ))
+    .bind(now)
+    .bind(now)
+    .bind(name)
+    .fetch_optional(db)
+    .await?;
+    row.map(EventType::with_flags)
+        .ok_or(Error::NotFound("event type"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_follow_the_dotted_lowercase_rule() {
+        for ok in [
+            "invoice.paid",
+            "a",
+            "proxy_settings.approved",
+            "v2.user_1.created",
+        ] {
+            assert!(is_valid_name(ok), "{ok}");
+        }
+        for bad in [
+            "",
+            "Invoice.paid",
+            "a..b",
+            ".a",
+            "a.",
+            "a-b",
+            "a.*",
+            "a b",
+            &"x".repeat(129),
+        ] {
+            assert!(!is_valid_name(bad), "{bad}");
+        }
+    }
+}

@@ -1,0 +1,141 @@
+//! /api/v1/event-types
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::routing::{delete, get};
+use axum::{Json, Router};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::{ApiJson, ApiQuery, ApiResult, Auth, ListQuery, Page, WebhooksRead, WebhooksWrite};
+use crate::error::Error;
+use crate::event_types::{self, EventType, NewEventType};
+use crate::state::AppState;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route(
+            "/event-types",
+            get(list_event_types).post(create_event_type),
+        )
+        .route(
+            "/event-types/{name}",
+            delete(archive_event_type).get(get_event_type),
+        )
+}
+
+/// An event type of the catalog.
+#[derive(Serialize, ToSchema)]
+pub struct EventTypeOut {
+    #[schema(example = "invoice.paid")]
+    name: String,
+    description: String,
+    /// Example payload (`data`) shown in the dashboard and used for test sends.
+    example: Option<serde_json::Value>,
+    archived: bool,
+    #[schema(format = DateTime)]
+    created_at: String,
+    #[schema(format = DateTime)]
+    updated_at: String,
+}
+
+impl From<EventType> for EventTypeOut {
+    fn from(t: EventType) -> Self {
+        EventTypeOut {
+            name: t.name,
+            description: t.description,
+            example: t.example,
+            archived: t.archived,
+            created_at: t.created_at.rfc3339(),
+            updated_at: t.updated_at.rfc3339(),
+        }
+    }
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EventTypeIn {
+    /// Lowercase dotted name, `^[a-z0-9_]+(\.[a-z0-9_]+)*$`.
+    #[schema(example = "invoice.paid")]
+    name: String,
+    #[serde(default)]
+    description: String,
+    /// A JSON object.
+    example: Option<serde_json::Value>,
+}
+
+#[derive(Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct EventTypeListQuery {
+    limit: Option<u32>,
+    cursor: Option<String>,
+    /// Include archived types.
+    #[serde(default)]
+    include_archived: bool,
+}
+
+/// List event types, by name.
+#[utoipa::path(get, path = "/api/v1/event-types", tag = "event-types", params(EventTypeListQuery),
+    responses((status = 200, body = Page<EventTypeOut>), (status = 401, body = super::ErrorBody)))]
+async fn list_event_types(
+    State(state): State<AppState>,
+    _: Auth<WebhooksRead>,
+    ApiQuery(q): ApiQuery<EventTypeListQuery>,
+) -> ApiResult<Json<Page<EventTypeOut>>> {
+    let page = ListQuery {
+        limit: q.limit,
+        cursor: q.cursor,
+    };
+    let limit = page.limit()?;
+    let after = page.cursor_text()?;
+    let rows =
+        event_types::list(&state.db, q.include_archived, after.as_deref(), limit + 1).await?;
+    Ok(Json(Page::from_rows(
+        rows,
+        limit,
+        |t| t.name.clone(),
+        EventTypeOut::from,
+    )))
+}
+
+/// Add an event type (or restore an archived one of the same name).
+#[utoipa::path(post, path = "/api/v1/event-types", tag = "event-types", request_body = EventTypeIn,
+    responses((status = 201, body = EventTypeOut), (status = 409, body = super::ErrorBody), (status = 422, body = super::ErrorBody)))]
+async fn create_event_type(
+    State(state): State<AppState>,
+    _: Auth<WebhooksWrite>,
+    ApiJson(body): ApiJson<EventTypeIn>,
+) -> ApiResult<(StatusCode, Json<EventTypeOut>)> {
+    let new = NewEventType {
+        name: body.name,
+        description: body.description,
+        example: body.example,
+    };
+    let created = event_types::create(&state.db, new).await?;
+    Ok((StatusCode::CREATED, Json(created.into())))
+}
+
+/// Get one event type.
+#[utoipa::path(get, path = "/api/v1/event-types/{name}", tag = "event-types",
+    responses((status = 200, body = EventTypeOut), (status = 404, body = super::ErrorBody)))]
+async fn get_event_type(
+    State(state): State<AppState>,
+    _: Auth<WebhooksRead>,
+    Path(name): Path<String>,
+) -> ApiResult<Json<EventTypeOut>> {
+    let t = event_types::get(&state.db, &name)
+        .await?
+        .ok_or(Error::NotFound("event type"))?;
+    Ok(Json(t.into()))
+}
+
+/// Archive an event type: new events of this type are refused; history stays.
+#[utoipa::path(delete, path = "/api/v1/event-types/{name}", tag = "event-types",
+    responses((status = 200, body = EventTypeOut), (status = 404, body = super::ErrorBody)))]
+async fn archive_event_type(
+    State(state): State<AppState>,
+    _: Auth<WebhooksWrite>,
+    Path(name): Path<String>,
+) -> ApiResult<Json<EventTypeOut>> {
+    Ok(Json(event_types::archive(&state.db, &name).await?.into()))
+}
