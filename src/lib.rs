@@ -13,6 +13,8 @@ pub mod config;
 pub mod crypto;
 /// SQLite pool, pragmas and embedded migrations.
 pub mod db;
+/// The delivery engine: signing, retry schedule, SSRF policy, sending.
+pub mod delivery;
 /// The domain error type.
 pub mod error;
 /// HTTP: the JSON API, the dashboard and static assets.
