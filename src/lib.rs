@@ -13,6 +13,8 @@ pub mod config;
 pub mod crypto;
 /// SQLite pool, pragmas and embedded migrations.
 pub mod db;
+/// The delivery engine: signing, retry schedule, SSRF policy, sending.
+pub mod delivery;
 /// Endpoints: validation, storage, encrypted secrets, subscription matching.
 pub mod endpoints;
 /// The domain error type.
