@@ -1,0 +1,166 @@
+//! Starts chromedriver on a free port for one test and drives Debian's headless Chromium.
+
+use std::io::Write;
+use std::net::TcpListener;
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use tempfile::TempDir;
+use thirtyfour::prelude::*;
+
+use crate::support::wait_until;
+
+pub const CHROMIUM: &str = "/usr/bin/chromium";
+pub const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
+
+/// A headless Chromium session; `quit` ends it cleanly.
+pub struct Browser {
+    driver: Option<WebDriver>,
+    chromedriver: Chromedriver,
+    /// A fresh profile per test, removed afterwards.
+    _profile: TempDir,
+}
+
+impl Browser {
+    /// Starts a browser, or returns `None` after saying why the test is skipped. Under
+    /// `CI=true` a missing browser panics instead: CI must not pass by skipping.
+    pub async fn start_or_skip() -> Option<Browser> {
+        let missing: Vec<&str> = [CHROMIUM, CHROMEDRIVER]
+            .into_iter()
+            .filter(|p| !Path::new(p).exists())
+            .collect();
+        if !missing.is_empty() {
+            let why = format!(
+                "{} not found; install Debian's chromium and chromium-driver (.ci/run does)",
+                missing.join(" and ")
+            );
+            if std::env::var("CI").is_ok_and(|v| v == "true") {
+                panic!("browser tests cannot run under CI=true: {why}");
+            }
+            // Straight to stderr: libtest captures `eprintln!` of passing tests.
+            let _ = writeln!(std::io::stderr(), "SKIPPED browser test: {why}");
+            return None;
+        }
+        Some(Browser::start().await)
+    }
+
+    async fn start() -> Browser {
+        let port = free_port();
+        let chromedriver = Command::new(CHROMEDRIVER)
+            .arg(format!("--port={port}"))
+            // Its own process group, so Chromium goes down with it even if a test panics
+            // before `quit`.
+            .process_group(0)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .map(Chromedriver)
+            .expect("chromedriver starts");
+        let server = format!("http://127.0.0.1:{port}");
+        let ready = reqwest::Client::new();
+        let status_url = format!("{server}/status");
+        let started = tokio::time::timeout(
+            Duration::from_secs(30),
+            wait_until(Duration::from_secs(30), "chromedriver is ready", || async {
+                let resp = ready.get(&status_url).send().await.ok()?;
+                resp.status().is_success().then_some(())
+            }),
+        )
+        .await;
+        assert!(started.is_ok(), "chromedriver did not become ready");
+
+        let profile = tempfile::tempdir().expect("browser profile dir");
+        let mut caps = DesiredCapabilities::chrome();
+        let setup = (|| -> WebDriverResult<()> {
+            caps.set_binary(CHROMIUM)?;
+            caps.set_headless()?;
+            caps.set_no_sandbox()?; // CI runs as root
+            caps.set_disable_gpu()?;
+            // Without these Chromium keeps calling home, which this closed network refuses.
+            for arg in [
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+                "--window-size=1280,800",
+            ] {
+                caps.add_arg(arg)?;
+            }
+            caps.add_arg(&format!("--user-data-dir={}", profile.path().display()))
+        })();
+        setup.expect("chrome capabilities");
+        let driver = WebDriver::new(&server, caps)
+            .await
+            .unwrap_or_else(|e| panic!("cannot start a Chromium session: {e}"));
+        Browser {
+            driver: Some(driver),
+            chromedriver,
+            _profile: profile,
+        }
+    }
+
+    pub fn driver(&self) -> &WebDriver {
+        self.driver.as_ref().expect("browser is running")
+    }
+
+    /// Saves a PNG of the current page to `target/screenshots/<name>`.
+    pub async fn screenshot(&self, name: &str) -> PathBuf {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/screenshots");
+        std::fs::create_dir_all(&dir).expect("screenshot dir");
+        let path = dir.join(name);
+        self.driver()
+            .screenshot(&path)
+            .await
+            .expect("take a screenshot");
+        path
+    }
+
+    /// Ends the browser session (chromedriver itself is killed on drop).
+    pub async fn quit(mut self) {
+        if let Some(driver) = self.driver.take() {
+            driver.quit().await.expect("browser quits");
+        }
+    }
+}
+
+impl Drop for Browser {
+    fn drop(&mut self) {
+        self.chromedriver.kill();
+        // Only reached with a live session when the test panicked before `quit`. thirtyfour's
+        // own drop would then retry DELETE /session against the dead chromedriver for two
+        // minutes; the session died with it, so forget the handle instead.
+        if let Some(driver) = self.driver.take() {
+            std::mem::forget(driver);
+        }
+    }
+}
+
+/// The chromedriver process; killing it (or dropping it) kills its process group, which holds
+/// the Chromium processes it started, so nothing outlives a test, even one that panicked.
+struct Chromedriver(Child);
+
+impl Chromedriver {
+    fn kill(&mut self) {
+        if matches!(self.0.try_wait(), Ok(Some(_))) {
+            return;
+        }
+        // The group id is chromedriver's pid (`process_group(0)`).
+        let group = format!("-{}", self.0.id());
+        let _ = Command::new("kill").args(["-KILL", "--", &group]).status();
+        let _ = self.0.wait();
+    }
+}
+
+impl Drop for Chromedriver {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+/// A port that was free a moment ago (chromedriver needs a number, not a listener).
+fn free_port() -> u16 {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind a free port");
+    listener.local_addr().unwrap().port()
+}

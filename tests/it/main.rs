@@ -1,0 +1,13 @@
+//! Black-box tests: each starts the real app on a random port with its own temp data dir and
+//! talks HTTP to it (or runs the real binary). One test binary, so it links once.
+
+mod api_keys;
+mod auth;
+mod cli;
+mod csrf;
+mod harness;
+mod pages;
+mod roles;
+mod setup;
+mod startup;
+mod support;
