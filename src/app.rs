@@ -14,6 +14,7 @@ use tower_sessions_sqlx_store::SqliteStore;
 use crate::config::Config;
 use crate::crypto::Keyring;
 use crate::db::{self, Db};
+use crate::delivery;
 use crate::http;
 use crate::state::AppState;
 use crate::users::{self, LoginThrottle, SetupToken};
@@ -27,6 +28,8 @@ pub struct Running {
     setup_url: Option<String>,
     stop: CancellationToken,
     server: JoinHandle<std::io::Result<()>>,
+    engine_stop: CancellationToken,
+    engine: JoinHandle<()>,
     db: Db,
 }
 
@@ -36,6 +39,7 @@ impl App {
     pub async fn start(config: Config, listener: TcpListener) -> anyhow::Result<Running> {
         let db = db::open(&config.data_dir).await?;
         let keyring = Keyring::load_or_create(&config.data_dir, config.secret_key.as_deref())?;
+        delivery::metrics::handle();
         let sessions = SqliteStore::new(db.clone());
         sessions
             .migrate()
@@ -56,12 +60,17 @@ impl App {
         };
 
         let stop = CancellationToken::new();
+        // The engine stops after HTTP, so requests still being answered can reach it.
+        let engine_stop = CancellationToken::new();
+        let (delivery, engine) =
+            delivery::spawn(db.clone(), keyring.clone(), &config, engine_stop.clone()).await?;
         let state = AppState {
             db: db.clone(),
             config: Arc::new(config),
             keyring,
             setup,
             login_throttle: Arc::new(LoginThrottle::default()),
+            delivery,
         };
         spawn_housekeeping(&state, sessions.clone(), stop.clone());
 
@@ -79,6 +88,8 @@ impl App {
             addr,
             public_url,
             setup_url,
+            engine_stop,
+            engine,
             stop,
             server,
             db,
@@ -128,11 +139,13 @@ impl Running {
     }
     /// Waits until the app stops (after `stop_token` is cancelled).
     pub async fn stopped(self) -> anyhow::Result<()> {
-        self.server
-            .await
+        let served = self.server.await;
+        self.engine_stop.cancel();
+        self.engine.await.context("delivery engine panicked")?;
+        self.db.close().await;
+        served
             .context("server task panicked")?
             .context("server failed")?;
-        self.db.close().await;
         Ok(())
     }
 }

@@ -2,12 +2,15 @@
 //! optional TOML file (precedence: flag > env > file > default). Defaults live in
 //! `Config::default()` and are repeated in each flag's help text.
 
-use std::net::SocketAddr;
+use std::collections::HashMap;
+use std::net::{IpAddr, SocketAddr};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use anyhow::{Context, bail};
 use serde::Deserialize;
+
+use crate::delivery::schedule::RetrySchedule;
 
 /// Log output format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, clap::ValueEnum, Default)]
@@ -29,7 +32,7 @@ pub struct Settings {
     #[arg(long, env = "HOOKD_DATA_DIR", global = true)]
     pub data_dir: Option<PathBuf>,
     /// Public URL of the dashboard, used in links and to mark cookies Secure when https
-    /// [default: http://<listen>]
+    /// [default: http://LISTEN]
     #[arg(long, env = "HOOKD_BASE_URL", global = true)]
     pub base_url: Option<String>,
     /// Allow plain http:// endpoint URLs [default: false]
@@ -57,6 +60,13 @@ pub struct Settings {
     /// `<data_dir>/secret.key` (mode 0600) on first start [default: unset]
     #[arg(long, env = "HOOKD_SECRET_KEY", global = true, hide_env_values = true)]
     pub secret_key: Option<String>,
+    /// Delays before each retry, e.g. "30s,5m,30m,2h,5h,10h"; the last step repeats
+    /// [default: 30s,5m,30m,2h,5h,10h]
+    #[arg(long, env = "HOOKD_RETRY_SCHEDULE", global = true)]
+    pub retry_schedule: Option<String>,
+    /// Most attempts in flight at once to any one endpoint [default: 16]
+    #[arg(long, env = "HOOKD_ENDPOINT_CONCURRENCY", global = true)]
+    pub endpoint_concurrency: Option<usize>,
     /// Seconds of inactivity after which a dashboard session expires [default: 43200]
     #[arg(long, env = "HOOKD_SESSION_TIMEOUT_SECONDS", global = true)]
     pub session_timeout_seconds: Option<u64>,
@@ -80,6 +90,8 @@ impl Settings {
             session_timeout_seconds: self
                 .session_timeout_seconds
                 .or(lower.session_timeout_seconds),
+            retry_schedule: self.retry_schedule.or(lower.retry_schedule),
+            endpoint_concurrency: self.endpoint_concurrency.or(lower.endpoint_concurrency),
         }
     }
 
@@ -105,6 +117,10 @@ pub struct Config {
     pub log_level: String,
     pub secret_key: Option<String>,
     pub session_timeout: Duration,
+    pub retry_schedule: RetrySchedule,
+    pub endpoint_concurrency: usize,
+    /// Names resolved without DNS (tests: this sandbox has no DNS). Not a CLI setting.
+    pub dns_overrides: HashMap<String, Vec<IpAddr>>,
 }
 
 impl std::fmt::Debug for Config {
@@ -141,6 +157,9 @@ impl Default for Config {
             log_level: "info".into(),
             secret_key: None,
             session_timeout: Duration::from_secs(12 * 3600),
+            retry_schedule: RetrySchedule::default(),
+            endpoint_concurrency: 16,
+            dns_overrides: HashMap::new(),
         }
     }
 }
@@ -176,6 +195,13 @@ impl Config {
                 .session_timeout_seconds
                 .map(Duration::from_secs)
                 .unwrap_or(d.session_timeout),
+            retry_schedule: match s.retry_schedule {
+                None => d.retry_schedule,
+                Some(text) => RetrySchedule::parse(&text)
+                    .map_err(|e| anyhow::anyhow!("retry_schedule: {e}"))?,
+            },
+            endpoint_concurrency: s.endpoint_concurrency.unwrap_or(d.endpoint_concurrency),
+            dns_overrides: d.dns_overrides,
         };
         config.validate()?;
         Ok(config)
@@ -190,6 +216,9 @@ impl Config {
         }
         if self.delivery_concurrency == 0 || self.delivery_concurrency > 4096 {
             bail!("delivery_concurrency: must be between 1 and 4096");
+        }
+        if self.endpoint_concurrency == 0 || self.endpoint_concurrency > self.delivery_concurrency {
+            bail!("endpoint_concurrency: must be between 1 and delivery_concurrency");
         }
         if self.session_timeout.is_zero() {
             bail!("session_timeout_seconds: must be at least 1");

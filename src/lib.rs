@@ -13,6 +13,8 @@ pub mod config;
 pub mod crypto;
 /// SQLite pool, pragmas and embedded migrations.
 pub mod db;
+/// Deliveries and attempts: records, history queries, stats.
+pub mod deliveries;
 /// The delivery engine: signing, retry schedule, SSRF policy, sending.
 pub mod delivery;
 /// Endpoints: validation, storage, encrypted secrets, subscription matching.
@@ -21,6 +23,8 @@ pub mod endpoints;
 pub mod error;
 /// The event-type catalog.
 pub mod event_types;
+/// Events: ingest validation, storage, the webhook body.
+pub mod events;
 /// HTTP: the JSON API, the dashboard and static assets.
 pub mod http;
 /// Prefixed typed ids.

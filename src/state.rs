@@ -5,6 +5,7 @@ use std::sync::Arc;
 use crate::config::Config;
 use crate::crypto::Keyring;
 use crate::db::Db;
+use crate::delivery::DeliveryHandle;
 use crate::users::{LoginThrottle, SetupToken};
 
 #[derive(Clone)]
@@ -14,18 +15,5 @@ pub struct AppState {
     pub keyring: Keyring,
     pub setup: Arc<SetupToken>,
     pub login_throttle: Arc<LoginThrottle>,
-}
-
-impl crate::endpoints::TargetPolicy for AppState {
-    fn rules(&self) -> crate::endpoints::TargetRules {
-        crate::endpoints::TargetRules {
-            allow_http: self.config.allow_http_targets,
-            allow_private: self.config.allow_private_targets,
-        }
-    }
-
-    /// Resolves a target URL's host and applies the SSRF policy to every address.
-    async fn check(&self, _url: &str) -> Result<(), String> {
-        Ok(()) // wired to delivery::ssrf when the engine lands
-    }
+    pub delivery: DeliveryHandle,
 }

@@ -1,8 +1,300 @@
-//! The delivery engine: signs, sends, retries and records outbound webhooks.
+//! The delivery engine: signs, sends, retries and records outbound webhooks. Everything outside
+//! this module holds only a `DeliveryHandle`.
 //!
-//! For now this holds the pure building blocks (signing, retry schedule, SSRF policy); the
-//! engine itself (`spawn(state) -> DeliveryHandle`, worker, request, prune) comes next.
+//! Flow: `ingest` → group-commit `writer` (event + delivery rows, born claimed) → in-memory
+//! handoff to the `worker` dispatcher → `request::send` → outcome recorded by the writer.
+//! Retries and anything not handed over wait in the table and are claimed when due. After a
+//! crash, claims are released at start, so in-flight deliveries are attempted again.
 
+pub mod metrics;
+mod prune;
+mod request;
 pub mod schedule;
 pub mod signature;
 pub mod ssrf;
+mod worker;
+mod writer;
+
+use std::sync::Arc;
+use std::sync::atomic::AtomicUsize;
+use std::time::Duration;
+
+use tokio::sync::{Notify, mpsc, oneshot};
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+
+pub use writer::Ingested;
+
+use crate::config::Config;
+use crate::crypto::{Keyring, Secret};
+use crate::db::Db;
+use crate::deliveries::{self, NewAttempt};
+use crate::error::{Error, Result};
+use crate::events::{NewEvent, TEST_EVENT_TYPE};
+use crate::ids::{DeliveryId, EndpointId};
+use ssrf::{Policy, SsrfResolver};
+use writer::Op;
+
+/// Jobs held in memory at most (queued plus running); the rest wait in the table.
+const MAX_QUEUED: usize = 20_000;
+/// How long shutdown waits for running attempts.
+const DRAIN_DEADLINE: Duration = Duration::from_secs(10);
+
+/// The engine's whole interface.
+#[derive(Clone)]
+pub struct DeliveryHandle {
+    shared: worker::Shared,
+    resolver: SsrfResolver,
+    wake: Arc<Notify>,
+}
+
+/// Starts the engine; it stops when `stop` is cancelled (await the returned task to drain).
+pub async fn spawn(
+    db: Db,
+    keyring: Keyring,
+    config: &Config,
+    stop: CancellationToken,
+) -> anyhow::Result<(DeliveryHandle, JoinHandle<()>)> {
+    let released = deliveries::release(&mut *db.acquire().await?, None).await?;
+    if released > 0 {
+        tracing::warn!(
+            released,
+            "deliveries that were in flight when hookd last stopped will be attempted again"
+        );
+    }
+    let policy = Policy {
+        allow_private: config.allow_private_targets,
+    };
+    let resolver = if config.dns_overrides.is_empty() {
+        SsrfResolver::system(policy)?
+    } else {
+        SsrfResolver::fixed(policy, config.dns_overrides.clone())
+    };
+    let clients = request::Clients::new(resolver.clone(), policy)?;
+    let queued = Arc::new(AtomicUsize::new(0));
+    let (jobs_tx, jobs_rx) = mpsc::unbounded_channel();
+    let handoff = writer::Handoff {
+        jobs: jobs_tx,
+        queued: queued.clone(),
+        max_queued: MAX_QUEUED,
+    };
+    let (writer, writer_task) = writer::spawn(db.clone(), handoff, |ids| {
+        for id in ids {
+            tracing::warn!(endpoint = %id, "endpoint auto-disabled: all deliveries failed for 5 days");
+        }
+    });
+    let shared = worker::Shared::new(
+        db.clone(),
+        keyring,
+        clients,
+        writer,
+        config.retry_schedule.clone(),
+    );
+    let wake = Arc::new(Notify::new());
+    let wiring = worker::Wiring {
+        jobs: jobs_rx,
+        wake: wake.clone(),
+        stop: stop.clone(),
+        queued,
+        max_queued: MAX_QUEUED,
+        max_in_flight: config.delivery_concurrency,
+        per_endpoint: config.endpoint_concurrency,
+        drain_deadline: DRAIN_DEADLINE,
+    };
+    let dispatcher = tokio::spawn(worker::run(shared.clone(), wiring));
+    let pruner = tokio::spawn(prune::run(db, config.retention_days, stop));
+    let handle = DeliveryHandle {
+        shared,
+        resolver,
+        wake,
+    };
+    let task = tokio::spawn(async move {
+        let _ = dispatcher.await;
+        let _ = pruner.await;
+        // The dispatcher and pruner are done; dropping the last writer senders ends the writer
+        // after it has committed everything queued.
+        // An attempt still running past the drain deadline holds a sender; don't wait on it.
+        let _ = tokio::time::timeout(DRAIN_DEADLINE, writer_task).await;
+    });
+    Ok((handle, task))
+}
+
+impl DeliveryHandle {
+    /// Stores an event and its deliveries; returns after the commit.
+    pub async fn ingest(&self, event: NewEvent) -> Result<Ingested> {
+        let ingested = self
+            .shared
+            .writer
+            .ask(|reply| Op::Ingest {
+                event,
+                only: None,
+                reply,
+            })
+            .await?;
+        if !ingested.duplicate {
+            metrics::event_ingested(ingested.deliveries.len());
+        }
+        Ok(ingested)
+    }
+
+    /// Looks at the table now (e.g. after re-enabling an endpoint).
+    pub fn wake(&self) {
+        self.wake.notify_one();
+    }
+
+    /// Endpoint settings changed: stop using the cached copy.
+    pub fn endpoint_changed(&self, id: &EndpointId) {
+        self.shared.forget(id);
+    }
+
+    /// Resolves a URL's host and applies the SSRF policy. A name that cannot be resolved now
+    /// is allowed (every attempt checks again); one resolving only to refused addresses is not.
+    pub async fn check_target(&self, url: &str) -> std::result::Result<(), String> {
+        let Ok(url) = url::Url::parse(url) else {
+            return Err("This is not a valid URL.".into());
+        };
+        let Some(host) = url.host_str() else {
+            return Err("The URL needs a host name.".into());
+        };
+        let port = url.port_or_known_default().unwrap_or(443);
+        match tokio::time::timeout(
+            Duration::from_secs(3),
+            self.resolver.resolve_and_check(host, port),
+        )
+        .await
+        {
+            Ok(Err(ssrf::ResolveError::Blocked(b))) => Err(format!("Refused: {b}.")),
+            _ => Ok(()),
+        }
+    }
+
+    /// Sends a test event (`webhook.test`, or a catalog type) to one endpoint through the normal
+    /// signed path, waits for the first attempt and returns the delivery.
+    pub async fn send_test(
+        &self,
+        endpoint_id: &EndpointId,
+        event_type: Option<String>,
+        data: Option<Box<serde_json::value::RawValue>>,
+    ) -> Result<DeliveryId> {
+        let data = match data {
+            Some(d) => d,
+            None => serde_json::value::RawValue::from_string(
+                serde_json::json!({"message": "This is a test event from hookd."}).to_string(),
+            )
+            .map_err(anyhow::Error::from)?,
+        };
+        let event_type = event_type
+            .filter(|t| !t.is_empty())
+            .unwrap_or_else(|| TEST_EVENT_TYPE.to_owned());
+        let event = NewEvent::parse(event_type, data, None, None)?;
+        let only = Some(endpoint_id.clone());
+        let ingested = self
+            .shared
+            .writer
+            .ask(|reply| Op::Ingest { event, only, reply })
+            .await?;
+        let job = ingested.inline.ok_or(Error::NotFound("endpoint"))?;
+        let id = job.delivery_id.clone();
+        self.run_claimed(job).await?;
+        Ok(id)
+    }
+
+    /// Attempts a delivery now (a new attempt on the same delivery), waits for it to be
+    /// recorded. Conflict if an attempt of it is already queued or running.
+    pub async fn retry_now(&self, id: &DeliveryId) -> Result<()> {
+        self.attempt_now(id).await
+    }
+
+    async fn attempt_now(&self, id: &DeliveryId) -> Result<()> {
+        let job = self
+            .shared
+            .writer
+            .ask(|reply| Op::ClaimOne {
+                id: id.clone(),
+                reply,
+            })
+            .await?
+            .ok_or_else(|| {
+                Error::Conflict("an attempt of this delivery is already queued or running".into())
+            })?;
+        self.run_claimed(job).await
+    }
+
+    async fn run_claimed(&self, job: deliveries::Job) -> Result<()> {
+        match self.shared.attempt(&job).await {
+            Ok(Some(outcome)) => {
+                let retry = matches!(outcome.next, deliveries::Next::RetryAt(_));
+                let (tx, rx) = oneshot::channel();
+                self.shared.writer.send(Op::Record {
+                    outcome,
+                    done: Some(tx),
+                })?;
+                let _ = rx.await;
+                if retry {
+                    self.wake();
+                }
+                Ok(())
+            }
+            Ok(None) => Err(Error::NotFound("endpoint")),
+            Err(e) => {
+                self.shared.writer.send(Op::Release {
+                    ids: vec![job.delivery_id],
+                })?;
+                Err(e)
+            }
+        }
+    }
+
+    /// One signed `webhook.test` attempt to a URL that is not saved; nothing is recorded.
+    pub async fn test_url(
+        &self,
+        url: &str,
+        secret: Option<Secret>,
+        tls_verify: bool,
+        timeout: Duration,
+    ) -> (NewAttempt, Secret) {
+        let secret = secret.unwrap_or_else(Secret::generate);
+        let event = NewEvent::parse(
+            TEST_EVENT_TYPE.to_owned(),
+            serde_json::value::RawValue::from_string(
+                r#"{"message":"This is a test event from hookd."}"#.to_owned(),
+            )
+            .expect("static JSON"),
+            None,
+            None,
+        )
+        .expect("static test event is valid");
+        let headers = Default::default();
+        let sent = request::send(
+            &self.shared.clients,
+            request::Request {
+                url,
+                msg_id: event.id.as_str(),
+                event_type: TEST_EVENT_TYPE,
+                body: event.body(),
+                secrets: std::slice::from_ref(&secret),
+                custom_headers: &headers,
+                timeout,
+                tls_verify,
+            },
+        )
+        .await;
+        (sent.attempt, secret)
+    }
+}
+
+impl crate::endpoints::TargetPolicy for crate::state::AppState {
+    fn rules(&self) -> crate::endpoints::TargetRules {
+        crate::endpoints::TargetRules {
+            allow_http: self.config.allow_http_targets,
+            allow_private: self.config.allow_private_targets,
+        }
+    }
+
+    async fn check(&self, url: &str) -> std::result::Result<(), String> {
+        if self.config.allow_private_targets {
+            return Ok(());
+        }
+        self.delivery.check_target(url).await
+    }
+}

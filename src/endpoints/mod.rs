@@ -12,8 +12,11 @@ use serde::Deserialize;
 use crate::ids::EndpointId;
 use crate::timestamp::Timestamp;
 
-pub use store::{create, delete, get, list, rotate_secret, set_enabled, signing_secrets, update};
-pub use validate::{RESERVED_HEADERS, TargetRules, validate};
+pub use store::{
+    create, delete, drop_expired_previous_secrets, enabled, get, list, rotate_secret, set_enabled,
+    signing_secrets, update,
+};
+pub use validate::{RESERVED_HEADERS, TargetRules, check_url, validate};
 
 pub const DEFAULT_RETRY_COUNT: i64 = 4;
 pub const MAX_RETRY_COUNT: i64 = 10;

@@ -235,3 +235,24 @@ pub async fn signing_secrets(
     }
     Ok(secrets)
 }
+
+/// Every enabled endpoint (the fan-out candidates), read inside the ingest transaction.
+pub async fn enabled(conn: &mut sqlx::SqliteConnection) -> Result<Vec<Endpoint>> {
+    let rows: Vec<Row> = sqlx::query_as(&format!(
+        "select {COLUMNS} from endpoints where enabled = 1"
+    ))
+    .fetch_all(conn)
+    .await?;
+    Ok(rows.into_iter().map(Endpoint::from).collect())
+}
+
+/// Forgets rotated-out secrets whose overlap has ended.
+pub async fn drop_expired_previous_secrets(db: &Db, now: Timestamp) -> Result<u64> {
+    Ok(sqlx::query(
+        "update endpoints set previous_secret_enc = null, previous_expires_at = null where previous_expires_at <= ?",
+    )
+    .bind(now)
+    .execute(db)
+    .await?
+    .rows_affected())
+}

@@ -174,7 +174,7 @@ fn normalise_list(items: Vec<String>) -> Vec<String> {
 }
 
 /// The URL in normalised form, or why it is refused.
-fn check_url(raw: &str, rules: TargetRules) -> Result<String, String> {
+pub fn check_url(raw: &str, rules: TargetRules) -> Result<String, String> {
     if raw.len() > MAX_URL_LEN {
         return Err(format!("The URL is longer than {MAX_URL_LEN} characters."));
     }

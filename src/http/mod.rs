@@ -33,6 +33,7 @@ pub fn router(state: AppState, sessions: SqliteStore) -> Router {
     Router::new()
         .route("/healthz", get(healthz))
         .route("/api/openapi.json", get(api::openapi_json))
+        .route("/metrics", get(metrics))
         .nest("/api/v1", api::router(state.clone()))
         .merge(ui::router(state.clone(), sessions))
         .route("/static/{hash}/{file}", get(assets::serve))
@@ -84,6 +85,21 @@ async fn healthz(State(state): State<AppState>) -> Response {
                 .into_response()
         }
     }
+}
+
+/// Prometheus text exposition.
+async fn metrics(State(state): State<AppState>) -> Response {
+    let (pending, oldest) = crate::deliveries::pending_summary(&state.db)
+        .await
+        .unwrap_or((0, None));
+    let age = oldest
+        .map(|t| (crate::timestamp::Timestamp::now().millis() - t.millis()).max(0) as f64 / 1000.0)
+        .unwrap_or(0.0);
+    (
+        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
+        crate::delivery::metrics::render(pending, age),
+    )
+        .into_response()
 }
 
 /// JSON 404 under /api, an HTML page elsewhere.

@@ -4,7 +4,7 @@ use axum::Json;
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use super::{ErrorBody, event_types, webhooks};
+use super::{ErrorBody, event_types, events, webhooks};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -13,7 +13,9 @@ use super::{ErrorBody, event_types, webhooks};
         event_types::list_event_types, event_types::create_event_type, event_types::get_event_type,
         event_types::archive_event_type,
         webhooks::list_webhooks, webhooks::create_webhook, webhooks::get_webhook, webhooks::update_webhook,
-        webhooks::delete_webhook, webhooks::rotate_webhook_secret,
+        webhooks::delete_webhook, webhooks::rotate_webhook_secret, webhooks::test_webhook, webhooks::test_url,
+        webhooks::list_webhook_deliveries,
+        events::create_event, events::list_events, events::get_event, events::get_delivery, events::retry_delivery,
     ),
     components(schemas(ErrorBody)),
     modifiers(&Security),

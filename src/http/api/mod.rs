@@ -17,6 +17,7 @@ use crate::error::Error;
 use crate::state::AppState;
 
 mod event_types;
+mod events;
 mod meta;
 mod webhooks;
 
@@ -27,6 +28,7 @@ pub fn router(state: AppState) -> Router<AppState> {
     Router::new()
         .merge(event_types::router())
         .merge(webhooks::router())
+        .merge(events::router())
         .layer(DefaultBodyLimit::max(limit))
 }
 
@@ -48,7 +50,7 @@ pub struct ErrorDetail {
 /// A page of a list, with the cursor of the next page (null on the last).
 #[derive(serde::Serialize, utoipa::ToSchema)]
 pub struct Page<T> {
-    data: Vec<T>,
+    pub data: Vec<T>,
     next_cursor: Option<String>,
 }
 

@@ -9,13 +9,15 @@ use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use super::events::{AttemptOut, DeliveryOut};
 use super::{
     ApiJson, ApiQuery, ApiResult, Auth, ErrorBody, ListQuery, Page, WebhooksRead, WebhooksWrite,
 };
 use crate::crypto::Secret;
+use crate::deliveries::{self, DeliveryFilter, Status};
 use crate::endpoints::{self, Endpoint, EndpointInput};
 use crate::error::Error;
-use crate::ids::EndpointId;
+use crate::ids::{DeliveryId, EndpointId};
 use crate::state::AppState;
 
 pub fn router() -> Router<AppState> {
@@ -28,6 +30,59 @@ pub fn router() -> Router<AppState> {
                 .delete(delete_webhook),
         )
         .route("/webhooks/{id}/rotate-secret", post(rotate_webhook_secret))
+        .route("/webhooks/{id}/test", post(test_webhook))
+        .route("/webhooks/test-url", post(test_url))
+        .route("/webhooks/{id}/deliveries", get(list_webhook_deliveries))
+}
+
+/// Delivery outcomes and response times over a window.
+#[derive(Serialize, ToSchema)]
+pub struct WindowStatsOut {
+    succeeded: i64,
+    failed: i64,
+    avg_response_ms: Option<f64>,
+    p95_response_ms: Option<i64>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct StatsOut {
+    last_24h: WindowStatsOut,
+    last_30d: WindowStatsOut,
+}
+
+async fn stats(state: &AppState, id: &EndpointId) -> Result<StatsOut, Error> {
+    let now = crate::timestamp::Timestamp::now();
+    let w = |s: crate::deliveries::WindowStats| WindowStatsOut {
+        succeeded: s.succeeded,
+        failed: s.failed,
+        avg_response_ms: s.avg_response_ms,
+        p95_response_ms: s.p95_response_ms,
+    };
+    Ok(StatsOut {
+        last_24h: w(deliveries::stats(
+            &state.db,
+            id,
+            now.minus(std::time::Duration::from_secs(24 * 3600)),
+        )
+        .await?),
+        last_30d: w(deliveries::stats(
+            &state.db,
+            id,
+            now.minus(std::time::Duration::from_secs(30 * 24 * 3600)),
+        )
+        .await?),
+    })
+}
+
+async fn with_stats(
+    state: &AppState,
+    e: Endpoint,
+    secret: Option<Secret>,
+) -> Result<WebhookOut, Error> {
+    let s = stats(state, &e.id).await?;
+    let mut out = WebhookOut::new(e, secret);
+    out.stats = Some(s);
+    Ok(out)
 }
 
 /// An endpoint. `secret` appears only in the responses that create it (creation, rotation).
@@ -64,6 +119,8 @@ pub struct WebhookOut {
     /// The full signing secret: present only here, once.
     #[serde(skip_serializing_if = "Option::is_none")]
     secret: Option<String>,
+    /// Deliveries succeeded / failed and response times, last 24 h and 30 days.
+    stats: Option<StatsOut>,
 }
 
 impl WebhookOut {
@@ -92,6 +149,7 @@ impl WebhookOut {
             has_secret: true,
             secret_masked: masked,
             secret: secret.map(|s| s.expose().to_owned()),
+            stats: None,
         }
     }
 }
@@ -145,12 +203,18 @@ async fn list_webhooks(
         ),
     };
     let rows = endpoints::list(&state.db, before.as_ref(), limit + 1).await?;
-    Ok(Json(Page::from_rows(
+    let mut page = Page::from_rows(
         rows,
         limit,
         |e| e.id.to_string(),
         |e| WebhookOut::new(e, None),
-    )))
+    );
+    for out in &mut page.data {
+        if let Some(id) = EndpointId::parse(&out.id) {
+            out.stats = Some(stats(&state, &id).await?);
+        }
+    }
+    Ok(Json(page))
 }
 
 /// Create an endpoint; the response carries its signing secret, once.
@@ -177,10 +241,8 @@ async fn get_webhook(
     _: Auth<WebhooksRead>,
     Path(id): Path<String>,
 ) -> ApiResult<Json<WebhookOut>> {
-    Ok(Json(WebhookOut::new(
-        endpoints::get(&state.db, &parse_id(&id)?).await?,
-        None,
-    )))
+    let endpoint = endpoints::get(&state.db, &parse_id(&id)?).await?;
+    Ok(Json(with_stats(&state, endpoint, None).await?))
 }
 
 /// Change any of the create fields (not the secret: rotate it instead).
@@ -194,7 +256,8 @@ async fn update_webhook(
 ) -> ApiResult<Json<WebhookOut>> {
     let id = parse_id(&id)?;
     let endpoint = endpoints::update_from_input(&state.db, &id, patch, &state).await?;
-    Ok(Json(WebhookOut::new(endpoint, None)))
+    state.delivery.endpoint_changed(&id);
+    Ok(Json(with_stats(&state, endpoint, None).await?))
 }
 
 /// Delete an endpoint.
@@ -205,7 +268,9 @@ async fn delete_webhook(
     _: Auth<WebhooksWrite>,
     Path(id): Path<String>,
 ) -> ApiResult<StatusCode> {
-    endpoints::delete(&state.db, &parse_id(&id)?).await?;
+    let id = parse_id(&id)?;
+    endpoints::delete(&state.db, &id).await?;
+    state.delivery.endpoint_changed(&id);
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -217,7 +282,158 @@ async fn rotate_webhook_secret(
     _: Auth<WebhooksWrite>,
     Path(id): Path<String>,
 ) -> ApiResult<Json<WebhookOut>> {
-    let (endpoint, secret) =
-        endpoints::rotate_secret(&state.db, &state.keyring, &parse_id(&id)?, None).await?;
+    let id = parse_id(&id)?;
+    let (endpoint, secret) = endpoints::rotate_secret(&state.db, &state.keyring, &id, None).await?;
+    state.delivery.endpoint_changed(&id);
     Ok(Json(WebhookOut::new(endpoint, Some(secret))))
+}
+
+#[derive(Deserialize, ToSchema, Default)]
+#[serde(deny_unknown_fields)]
+pub struct TestIn {
+    /// Default `webhook.test`; otherwise a catalog type.
+    event_type: Option<String>,
+    /// The event's `data` (a JSON object); default a short message.
+    #[schema(value_type = Option<Object>)]
+    data: Option<Box<serde_json::value::RawValue>>,
+}
+
+/// Send a test event to this endpoint through the normal signed path; returns the delivery
+/// with its first attempt.
+#[utoipa::path(post, path = "/api/v1/webhooks/{id}/test", tag = "webhooks", request_body = TestIn,
+    responses((status = 200, body = DeliveryOut), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn test_webhook(
+    State(state): State<AppState>,
+    _: Auth<WebhooksWrite>,
+    Path(id): Path<String>,
+    body: axum::body::Bytes,
+) -> ApiResult<Json<DeliveryOut>> {
+    let id = parse_id(&id)?;
+    endpoints::get(&state.db, &id).await?;
+    // The body is optional: an empty one sends the default `webhook.test`.
+    let body: TestIn = if body.iter().all(u8::is_ascii_whitespace) {
+        TestIn::default()
+    } else {
+        serde_json::from_slice(&body).map_err(|e| Error::invalid("body", e.to_string()))?
+    };
+    let delivery = state
+        .delivery
+        .send_test(&id, body.event_type, body.data)
+        .await?;
+    Ok(Json(
+        super::events::delivery_with_attempts(&state, &delivery).await?,
+    ))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TestUrlIn {
+    url: String,
+    /// Sign with this secret; default a fresh one (returned).
+    secret: Option<String>,
+    /// Default true.
+    tls_verify: Option<bool>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct TestUrlOut {
+    /// The secret the request was signed with.
+    secret: String,
+    attempt: AttemptOut,
+}
+
+/// One signed `webhook.test` attempt to a URL that is not saved (same SSRF policy); the result
+/// is returned, nothing is stored.
+#[utoipa::path(post, path = "/api/v1/webhooks/test-url", tag = "webhooks", request_body = TestUrlIn,
+    responses((status = 200, body = TestUrlOut), (status = 422, body = ErrorBody)))]
+async fn test_url(
+    State(state): State<AppState>,
+    _: Auth<WebhooksWrite>,
+    ApiJson(body): ApiJson<TestUrlIn>,
+) -> ApiResult<Json<TestUrlOut>> {
+    use crate::endpoints::TargetPolicy;
+    let url = endpoints::check_url(body.url.trim(), state.rules())
+        .map_err(|m| Error::invalid("url", m))?;
+    state
+        .check(&url)
+        .await
+        .map_err(|m| Error::invalid("url", m))?;
+    let secret = match body
+        .secret
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+    {
+        None => None,
+        Some(s) => Some(
+            Secret::parse(s).map_err(|m| Error::invalid("secret", format!("The secret {m}.")))?,
+        ),
+    };
+    let timeout = std::time::Duration::from_secs(endpoints::DEFAULT_TIMEOUT_SECONDS as u64);
+    let (attempt, secret) = state
+        .delivery
+        .test_url(&url, secret, body.tls_verify.unwrap_or(true), timeout)
+        .await;
+    Ok(Json(TestUrlOut {
+        secret: secret.expose().to_owned(),
+        attempt: attempt.into(),
+    }))
+}
+
+#[derive(Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct DeliveryListQuery {
+    limit: Option<u32>,
+    cursor: Option<String>,
+    /// pending, succeeded, failed, cancelled
+    status: Option<String>,
+    event_type: Option<String>,
+    /// RFC 3339
+    since: Option<String>,
+    until: Option<String>,
+}
+
+/// This endpoint's deliveries, newest first.
+#[utoipa::path(get, path = "/api/v1/webhooks/{id}/deliveries", tag = "webhooks", params(DeliveryListQuery),
+    responses((status = 200, body = Page<DeliveryOut>), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn list_webhook_deliveries(
+    State(state): State<AppState>,
+    _: Auth<WebhooksRead>,
+    Path(id): Path<String>,
+    ApiQuery(q): ApiQuery<DeliveryListQuery>,
+) -> ApiResult<Json<Page<DeliveryOut>>> {
+    let id = parse_id(&id)?;
+    endpoints::get(&state.db, &id).await?;
+    let page = ListQuery {
+        limit: q.limit,
+        cursor: q.cursor,
+    };
+    let limit = page.limit()?;
+    let before = match page.cursor_text()? {
+        None => None,
+        Some(c) => Some(
+            DeliveryId::parse(&c)
+                .ok_or_else(|| Error::invalid("cursor", "cursor is not one hookd returned"))?,
+        ),
+    };
+    let status = match q.status.as_deref().filter(|s| !s.is_empty()) {
+        None => None,
+        Some(s) => Some(Status::parse(s).ok_or_else(|| {
+            Error::invalid("status", "use pending, succeeded, failed or cancelled")
+        })?),
+    };
+    let filter = DeliveryFilter {
+        endpoint_id: Some(id),
+        status,
+        event_type: q.event_type.filter(|t| !t.is_empty()),
+        since: super::events::parse_time("since", q.since.as_deref())?,
+        until: super::events::parse_time("until", q.until.as_deref())?,
+    };
+    let rows = deliveries::list(&state.db, &filter, before.as_ref(), None, limit + 1).await?;
+    Ok(Json(Page::from_rows(
+        rows,
+        limit,
+        |d| d.id.to_string(),
+        |d| DeliveryOut::new(d, None),
+    )))
 }

@@ -1,0 +1,501 @@
+//! Deliveries (one per event × endpoint) and their attempts: the SQL the delivery engine runs
+//! inside its group commits, and the reads behind history pages, the API and endpoint stats.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+use sqlx::SqliteConnection;
+
+use crate::db::Db;
+use crate::error::{Error, Result};
+use crate::ids::{AttemptId, DeliveryId, EndpointId, EventId};
+use crate::timestamp::Timestamp;
+
+/// Consecutive failed deliveries over at least this long disable an endpoint (with ≥ 10 of them).
+pub const AUTO_DISABLE_AFTER: std::time::Duration = std::time::Duration::from_secs(5 * 24 * 3600);
+pub const AUTO_DISABLE_MIN_FAILURES: i64 = 10;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, sqlx::Type)]
+#[serde(rename_all = "lowercase")]
+#[sqlx(rename_all = "lowercase")]
+pub enum Status {
+    Pending,
+    Succeeded,
+    Failed,
+    Cancelled,
+}
+
+impl Status {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Pending => "pending",
+            Status::Succeeded => "succeeded",
+            Status::Failed => "failed",
+            Status::Cancelled => "cancelled",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Status> {
+        [
+            Status::Pending,
+            Status::Succeeded,
+            Status::Failed,
+            Status::Cancelled,
+        ]
+        .into_iter()
+        .find(|st| st.as_str() == s)
+    }
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Delivery {
+    pub id: DeliveryId,
+    pub event_id: EventId,
+    pub endpoint_id: EndpointId,
+    pub event_type: String,
+    pub status: Status,
+    pub attempts: i64,
+    pub next_attempt_at: Option<Timestamp>,
+    pub last_status_code: Option<i64>,
+    pub last_error: Option<String>,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Attempt {
+    pub id: AttemptId,
+    pub delivery_id: DeliveryId,
+    pub attempt_no: i64,
+    pub started_at: Timestamp,
+    pub duration_ms: i64,
+    pub url: String,
+    #[sqlx(json)]
+    pub request_headers: BTreeMap<String, String>,
+    pub response_status: Option<i64>,
+    #[sqlx(json(nullable))]
+    pub response_headers: Option<BTreeMap<String, String>>,
+    pub response_body: Option<String>,
+    pub error: Option<String>,
+    pub error_kind: Option<String>,
+    pub succeeded: bool,
+}
+
+const DELIVERY_COLUMNS: &str = "d.id, d.event_id, d.endpoint_id, e.type as event_type, d.status, d.attempts, \
+     d.next_attempt_at, d.last_status_code, d.last_error, d.created_at, d.updated_at";
+const ATTEMPT_COLUMNS: &str = "id, delivery_id, attempt_no, started_at, duration_ms, url, request_headers, \
+     response_status, response_headers, response_body, error, error_kind, succeeded";
+
+/// Inserts one pending delivery per endpoint, due now. With `claimed`, the rows are born claimed
+/// because the caller hands them straight to the dispatcher (no polling on the happy path).
+pub async fn insert_pending(
+    conn: &mut SqliteConnection,
+    event_id: &EventId,
+    endpoint_ids: &[EndpointId],
+    now: Timestamp,
+    claimed: bool,
+) -> Result<Vec<DeliveryId>> {
+    let mut ids = Vec::with_capacity(endpoint_ids.len());
+    for endpoint_id in endpoint_ids {
+        let id = DeliveryId::generate();
+        sqlx::query(
+            "insert into deliveries (id, event_id, endpoint_id, status, next_attempt_at, claimed_at, created_at, updated_at)
+             values (?, ?, ?, 'pending', ?, ?, ?, ?)",
+        )
+        .bind(&id)
+        .bind(event_id)
+        .bind(endpoint_id)
+        .bind(now)
+        .bind(claimed.then_some(now))
+        .bind(now)
+        .bind(now)
+        .execute(&mut *conn)
+        .await?;
+        ids.push(id);
+    }
+    if !endpoint_ids.is_empty() {
+        sqlx::query("update endpoints set last_triggered_at = ? where id in (select value from json_each(?))")
+            .bind(now)
+            .bind(serde_json::to_string(endpoint_ids).unwrap_or_default())
+            .execute(&mut *conn)
+            .await?;
+    }
+    Ok(ids)
+}
+
+/// Everything one attempt needs, read in the same statement that claims the delivery.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Job {
+    pub delivery_id: DeliveryId,
+    pub attempts: i64,
+    pub event_id: EventId,
+    pub event_type: String,
+    pub event_data: String,
+    pub event_created_at: Timestamp,
+    pub endpoint_id: EndpointId,
+}
+
+const JOB_SELECT: &str = "select d.id as delivery_id, d.attempts, d.event_id, e.type as event_type, e.data as event_data,
+        e.created_at as event_created_at, d.endpoint_id
+     from deliveries d join events e on e.id = d.event_id";
+
+/// Claims up to `limit` due deliveries, skipping endpoints whose queues are full.
+pub async fn claim_due(
+    conn: &mut SqliteConnection,
+    now: Timestamp,
+    limit: u32,
+    skip: &[EndpointId],
+) -> Result<Vec<Job>> {
+    let ids: Vec<DeliveryId> = sqlx::query_scalar(
+        "update deliveries set claimed_at = ?1 where id in (
+             select id from deliveries
+             where status = 'pending' and claimed_at is null and next_attempt_at <= ?1
+               and endpoint_id not in (select value from json_each(?2))
+             order by next_attempt_at limit ?3)
+         returning id",
+    )
+    .bind(now)
+    .bind(serde_json::to_string(skip).unwrap_or_else(|_| "[]".into()))
+    .bind(limit)
+    .fetch_all(&mut *conn)
+    .await?;
+    jobs(conn, &ids).await
+}
+
+/// Claims one delivery for a manual retry, whatever its status; `None` if an attempt is already
+/// queued or running.
+pub async fn claim_one(
+    conn: &mut SqliteConnection,
+    id: &DeliveryId,
+    now: Timestamp,
+) -> Result<Option<Job>> {
+    let claimed: Option<DeliveryId> = sqlx::query_scalar(
+        "update deliveries set claimed_at = ?, status = 'pending', next_attempt_at = ? where id = ? and claimed_at is null returning id",
+    )
+    .bind(now)
+    .bind(now)
+    .bind(id)
+    .fetch_optional(&mut *conn)
+    .await?;
+    match claimed {
+        Some(id) => Ok(jobs(conn, &[id]).await?.pop()),
+        None => {
+            let exists: Option<i64> = sqlx::query_scalar("select 1 from deliveries where id = ?")
+                .bind(id)
+                .fetch_optional(&mut *conn)
+                .await?;
+            match exists {
+                Some(_) => Ok(None),
+                None => Err(Error::NotFound("delivery")),
+            }
+        }
+    }
+}
+
+/// Jobs for deliveries already claimed (e.g. just inserted claimed).
+pub async fn jobs(conn: &mut SqliteConnection, ids: &[DeliveryId]) -> Result<Vec<Job>> {
+    if ids.is_empty() {
+        return Ok(vec![]);
+    }
+    Ok(sqlx::query_as(&format!(
+        "{JOB_SELECT} where d.id in (select value from json_each(?)) order by d.next_attempt_at"
+    ))
+    .bind(serde_json::to_string(ids).unwrap_or_default())
+    .fetch_all(conn)
+    .await?)
+}
+
+/// Un-claims deliveries (at start after a crash, or at shutdown for queued work); they stay due.
+pub async fn release(conn: &mut SqliteConnection, ids: Option<&[DeliveryId]>) -> Result<u64> {
+    let done = match ids {
+        None => {
+            sqlx::query("update deliveries set claimed_at = null where claimed_at is not null")
+                .execute(conn)
+                .await?
+        }
+        Some(ids) => sqlx::query(
+            "update deliveries set claimed_at = null where id in (select value from json_each(?))",
+        )
+        .bind(serde_json::to_string(ids).unwrap_or_default())
+        .execute(conn)
+        .await?,
+    };
+    Ok(done.rows_affected())
+}
+
+/// When the next unclaimed pending delivery falls due.
+pub async fn next_due_at(db: &Db) -> Result<Option<Timestamp>> {
+    Ok(sqlx::query_scalar("select min(next_attempt_at) from deliveries where status = 'pending' and claimed_at is null")
+        .fetch_one(db)
+        .await?)
+}
+
+/// One attempt's record, as the engine measured it.
+#[derive(Debug, Clone)]
+pub struct NewAttempt {
+    pub started_at: Timestamp,
+    pub duration_ms: i64,
+    pub url: String,
+    pub request_headers: BTreeMap<String, String>,
+    pub response_status: Option<u16>,
+    pub response_headers: Option<BTreeMap<String, String>>,
+    pub response_body: Option<String>,
+    pub error: Option<String>,
+    pub error_kind: Option<&'static str>,
+    pub succeeded: bool,
+}
+
+/// What happens to a delivery after an attempt.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Next {
+    Succeeded,
+    RetryAt(Timestamp),
+    Failed,
+}
+
+#[derive(Debug, Clone)]
+pub struct Outcome {
+    pub delivery_id: DeliveryId,
+    pub endpoint_id: EndpointId,
+    pub attempt: NewAttempt,
+    pub next: Next,
+}
+
+/// Records attempts and moves deliveries and endpoint bookkeeping on. Returns the endpoints
+/// that this batch auto-disabled.
+pub async fn record(
+    conn: &mut SqliteConnection,
+    outcomes: &[Outcome],
+    now: Timestamp,
+) -> Result<Vec<EndpointId>> {
+    let mut disabled = Vec::new();
+    for o in outcomes {
+        let a = &o.attempt;
+        let attempt_no: i64 = sqlx::query_scalar(
+            "update deliveries set attempts = attempts + 1, status = ?, next_attempt_at = ?, claimed_at = null,
+                 last_status_code = ?, last_error = ?, updated_at = ?
+             where id = ? returning attempts",
+        )
+        .bind(match o.next {
+            Next::Succeeded => Status::Succeeded,
+            Next::RetryAt(_) => Status::Pending,
+            Next::Failed => Status::Failed,
+        })
+        .bind(match o.next {
+            Next::RetryAt(t) => Some(t),
+            _ => None,
+        })
+        .bind(a.response_status.map(i64::from))
+        .bind(&a.error)
+        .bind(now)
+        .bind(&o.delivery_id)
+        .fetch_optional(&mut *conn)
+        .await?
+        .unwrap_or(0);
+        if attempt_no == 0 {
+            continue; // the delivery was pruned or its endpoint deleted meanwhile
+        }
+        sqlx::query(&format!(
+            "insert into attempts ({ATTEMPT_COLUMNS}, endpoint_id) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+        ))
+        .bind(AttemptId::generate())
+        .bind(&o.delivery_id)
+        .bind(attempt_no)
+        .bind(a.started_at)
+        .bind(a.duration_ms)
+        .bind(&a.url)
+        .bind(serde_json::to_string(&a.request_headers).unwrap_or_default())
+        .bind(a.response_status.map(i64::from))
+        .bind(a.response_headers.as_ref().map(|h| serde_json::to_string(h).unwrap_or_default()))
+        .bind(&a.response_body)
+        .bind(&a.error)
+        .bind(a.error_kind)
+        .bind(a.succeeded)
+        .bind(&o.endpoint_id)
+        .execute(&mut *conn)
+        .await?;
+        match o.next {
+            Next::Succeeded => {
+                sqlx::query(
+                    "update endpoints set last_success_at = ?, failure_count = 0, failing_since = null where id = ?",
+                )
+                .bind(now)
+                .bind(&o.endpoint_id)
+                .execute(&mut *conn)
+                .await?;
+            }
+            Next::RetryAt(_) => {
+                sqlx::query("update endpoints set last_failure_at = ? where id = ?")
+                    .bind(now)
+                    .bind(&o.endpoint_id)
+                    .execute(&mut *conn)
+                    .await?;
+            }
+            Next::Failed => {
+                let off: Option<i64> = sqlx::query_scalar(
+                    "update endpoints set last_failure_at = ?1, failure_count = failure_count + 1,
+                         failing_since = coalesce(failing_since, ?1),
+                         enabled = case when enabled and failure_count + 1 >= ?2 and coalesce(failing_since, ?1) <= ?3
+                                        then 0 else enabled end,
+                         disabled_reason = case when enabled and failure_count + 1 >= ?2 and coalesce(failing_since, ?1) <= ?3
+                                        then 'auto: every delivery failed for 5 days (' || (failure_count + 1) || ' in a row)'
+                                        else disabled_reason end
+                     where id = ?4 returning case when enabled = 0 and disabled_reason like 'auto:%' then 1 else 0 end",
+                )
+                .bind(now)
+                .bind(AUTO_DISABLE_MIN_FAILURES)
+                .bind(now.minus(AUTO_DISABLE_AFTER))
+                .bind(&o.endpoint_id)
+                .fetch_optional(&mut *conn)
+                .await?;
+                if off == Some(1) && !disabled.contains(&o.endpoint_id) {
+                    disabled.push(o.endpoint_id.clone());
+                }
+            }
+        }
+    }
+    Ok(disabled)
+}
+
+pub async fn get(db: &Db, id: &DeliveryId) -> Result<Delivery> {
+    sqlx::query_as(&format!("select {DELIVERY_COLUMNS} from deliveries d join events e on e.id = d.event_id where d.id = ?"))
+        .bind(id)
+        .fetch_optional(db)
+        .await?
+        .ok_or(Error::NotFound("delivery"))
+}
+
+pub async fn attempts(db: &Db, id: &DeliveryId) -> Result<Vec<Attempt>> {
+    Ok(sqlx::query_as(&format!(
+        "select {ATTEMPT_COLUMNS} from attempts where delivery_id = ? order by attempt_no"
+    ))
+    .bind(id)
+    .fetch_all(db)
+    .await?)
+}
+
+pub async fn for_event(db: &Db, event_id: &EventId) -> Result<Vec<Delivery>> {
+    Ok(sqlx::query_as(&format!(
+        "select {DELIVERY_COLUMNS} from deliveries d join events e on e.id = d.event_id where d.event_id = ? order by d.id"
+    ))
+    .bind(event_id)
+    .fetch_all(db)
+    .await?)
+}
+
+/// Filters of delivery history.
+#[derive(Debug, Default, Clone)]
+pub struct DeliveryFilter {
+    pub endpoint_id: Option<EndpointId>,
+    pub status: Option<Status>,
+    pub event_type: Option<String>,
+    pub since: Option<Timestamp>,
+    pub until: Option<Timestamp>,
+}
+
+/// Newest first. `before`/`after` are delivery ids (keyset paging: the cost does not grow with
+/// depth); with `after` the page is the one just newer, still returned newest first.
+pub async fn list(
+    db: &Db,
+    f: &DeliveryFilter,
+    before: Option<&DeliveryId>,
+    after: Option<&DeliveryId>,
+    limit: u32,
+) -> Result<Vec<Delivery>> {
+    let order = if after.is_some() { "asc" } else { "desc" };
+    let mut rows: Vec<Delivery> = sqlx::query_as(&format!(
+        "select {DELIVERY_COLUMNS} from deliveries d join events e on e.id = d.event_id
+         where (?1 is null or d.endpoint_id = ?1) and (?2 is null or d.status = ?2) and (?3 is null or e.type = ?3)
+           and (?4 is null or d.created_at >= ?4) and (?5 is null or d.created_at < ?5)
+           and (?6 is null or d.id < ?6) and (?7 is null or d.id > ?7)
+         order by d.id {order} limit ?8"
+    ))
+    .bind(&f.endpoint_id)
+    .bind(f.status)
+    .bind(&f.event_type)
+    .bind(f.since)
+    .bind(f.until)
+    .bind(before)
+    .bind(after)
+    .bind(limit)
+    .fetch_all(db)
+    .await?;
+    if after.is_some() {
+        rows.reverse();
+    }
+    Ok(rows)
+}
+
+/// Delivery outcomes and response times of one endpoint over a window.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct WindowStats {
+    pub succeeded: i64,
+    pub failed: i64,
+    pub avg_response_ms: Option<f64>,
+    pub p95_response_ms: Option<i64>,
+}
+
+pub async fn stats(db: &Db, endpoint_id: &EndpointId, since: Timestamp) -> Result<WindowStats> {
+    let (succeeded, failed): (i64, i64) = sqlx::query_as(
+        "select coalesce(sum(status = 'succeeded'), 0), coalesce(sum(status = 'failed'), 0)
+         from deliveries where endpoint_id = ? and updated_at >= ?",
+    )
+    .bind(endpoint_id)
+    .bind(since)
+    .fetch_one(db)
+    .await?;
+    let (count, avg): (i64, Option<f64>) = sqlx::query_as(
+        "select count(*), avg(duration_ms) from attempts where endpoint_id = ? and started_at >= ? and response_status is not null",
+    )
+    .bind(endpoint_id)
+    .bind(since)
+    .fetch_one(db)
+    .await?;
+    let p95 = if count == 0 {
+        None
+    } else {
+        sqlx::query_scalar(
+            "select duration_ms from attempts where endpoint_id = ? and started_at >= ? and response_status is not null
+             order by duration_ms limit 1 offset ?",
+        )
+        .bind(endpoint_id)
+        .bind(since)
+        .bind(((count as f64) * 0.95).ceil() as i64 - 1)
+        .fetch_optional(db)
+        .await?
+    };
+    Ok(WindowStats {
+        succeeded,
+        failed,
+        avg_response_ms: avg.map(|a| (a * 10.0).round() / 10.0),
+        p95_response_ms: p95,
+    })
+}
+
+/// Pending deliveries and the age of the oldest, for metrics and the overview.
+pub async fn pending_summary(db: &Db) -> Result<(i64, Option<Timestamp>)> {
+    Ok(
+        sqlx::query_as("select count(*), min(created_at) from deliveries where status = 'pending'")
+            .fetch_one(db)
+            .await?,
+    )
+}
+
+/// Deletes attempts, deliveries and events older than `cutoff`, `batch` rows at a time per
+/// table, so the writer lock is never held long. Returns rows deleted.
+pub async fn prune_batch(db: &Db, cutoff: Timestamp, batch: u32) -> Result<u64> {
+    let mut total = 0;
+    for sql in [
+        "delete from attempts where rowid in (select rowid from attempts where started_at < ? limit ?)",
+        "delete from deliveries where rowid in (select rowid from deliveries where created_at < ? and status != 'pending' limit ?)",
+        "delete from events where rowid in (select e.rowid from events e where e.created_at < ?
+             and not exists (select 1 from deliveries d where d.event_id = e.id) limit ?)",
+    ] {
+        total += sqlx::query(sql)
+            .bind(cutoff)
+            .bind(batch)
+            .execute(db)
+            .await?
+            .rows_affected();
+    }
+    Ok(total)
+}

@@ -1,0 +1,50 @@
+//! Retention: deletes attempts, deliveries and events older than `retention_days`, in small
+//! batches with pauses so the writer is never held up for long.
+
+use std::time::Duration;
+
+use tokio_util::sync::CancellationToken;
+
+use crate::db::Db;
+use crate::deliveries;
+use crate::timestamp::Timestamp;
+
+const EVERY: Duration = Duration::from_secs(3600);
+const BATCH: u32 = 500;
+const PAUSE: Duration = Duration::from_millis(50);
+
+pub async fn run(db: Db, retention_days: u32, stop: CancellationToken) {
+    let keep = Duration::from_secs(u64::from(retention_days) * 24 * 3600);
+    loop {
+        match run_once(&db, Timestamp::now().minus(keep), &stop).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(
+                rows = n,
+                "retention: pruned old deliveries, attempts and events"
+            ),
+            Err(e) => tracing::warn!(error = %e, "retention: pruning failed; will try again"),
+        }
+        tokio::select! {
+            _ = stop.cancelled() => return,
+            _ = tokio::time::sleep(EVERY) => {}
+        }
+    }
+}
+
+/// Prunes everything older than `cutoff`; returns rows deleted.
+pub async fn run_once(
+    db: &Db,
+    cutoff: Timestamp,
+    stop: &CancellationToken,
+) -> crate::error::Result<u64> {
+    crate::endpoints::drop_expired_previous_secrets(db, Timestamp::now()).await?;
+    let mut total = 0;
+    loop {
+        let n = deliveries::prune_batch(db, cutoff, BATCH).await?;
+        total += n;
+        if n == 0 || stop.is_cancelled() {
+            return Ok(total);
+        }
+        tokio::time::sleep(PAUSE).await;
+    }
+}

@@ -1,0 +1,398 @@
+//! The dispatcher: per-endpoint queues under a global and a per-endpoint concurrency limit, so
+//! a slow or dead endpoint only ever occupies its own slots (no head-of-line blocking).
+
+use std::collections::{HashMap, HashSet, VecDeque};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use tokio::sync::{Notify, mpsc, oneshot};
+use tokio_util::sync::CancellationToken;
+
+use super::request::{self, Clients};
+use super::schedule::{self, RetrySchedule};
+use super::writer::{Op, Writer};
+use crate::crypto::{Keyring, Secret};
+use crate::db::Db;
+use crate::deliveries::{self, Job, Next, Outcome};
+use crate::endpoints::{self, Endpoint};
+use crate::error::Result;
+use crate::ids::{DeliveryId, EndpointId};
+use crate::timestamp::Timestamp;
+
+/// Endpoint settings are re-read at most this often (edits apply within it).
+const TARGET_TTL: Duration = Duration::from_secs(1);
+/// Jobs held per endpoint in memory; the rest wait in the table.
+const ENDPOINT_QUEUE_CAP: usize = 1000;
+/// Longest wait between looks at the table (retries falling due, released work).
+const MAX_IDLE: Duration = Duration::from_secs(5);
+
+/// What an attempt needs from its endpoint, cached briefly.
+pub struct Target {
+    pub endpoint: Endpoint,
+    pub secrets: std::result::Result<Vec<Secret>, String>,
+}
+
+/// Endpoint id → (when read, what was read).
+type TargetCache = HashMap<EndpointId, (Instant, Arc<Target>)>;
+
+#[derive(Clone)]
+pub struct Shared {
+    pub db: Db,
+    pub keyring: Keyring,
+    pub clients: Clients,
+    pub writer: Writer,
+    pub schedule: Arc<RetrySchedule>,
+    targets: Arc<std::sync::Mutex<TargetCache>>,
+}
+
+impl Shared {
+    pub fn new(
+        db: Db,
+        keyring: Keyring,
+        clients: Clients,
+        writer: Writer,
+        schedule: RetrySchedule,
+    ) -> Shared {
+        Shared {
+            db,
+            keyring,
+            clients,
+            writer,
+            schedule: Arc::new(schedule),
+            targets: Default::default(),
+        }
+    }
+
+    /// The endpoint as it is now (cached for `TARGET_TTL`); `None` once deleted.
+    pub async fn target(&self, id: &EndpointId) -> Result<Option<Arc<Target>>> {
+        if let Some((at, t)) = self.targets.lock().expect("target cache").get(id)
+            && at.elapsed() < TARGET_TTL
+        {
+            return Ok(Some(t.clone()));
+        }
+        let endpoint = match endpoints::get(&self.db, id).await {
+            Ok(e) => e,
+            Err(crate::error::Error::NotFound(_)) => return Ok(None),
+            Err(e) => return Err(e),
+        };
+        let secrets = endpoints::signing_secrets(&self.db, &self.keyring, id, Timestamp::now())
+            .await
+            .map_err(|e| match e {
+                crate::error::Error::Internal(inner) => format!("{inner:#}"),
+                other => other.to_string(),
+            });
+        let target = Arc::new(Target { endpoint, secrets });
+        self.targets
+            .lock()
+            .expect("target cache")
+            .insert(id.clone(), (Instant::now(), target.clone()));
+        Ok(Some(target))
+    }
+
+    pub fn forget(&self, id: &EndpointId) {
+        self.targets.lock().expect("target cache").remove(id);
+    }
+
+    /// Runs one attempt of `job` and returns its outcome (not yet recorded). `None` when the
+    /// endpoint is gone.
+    pub async fn attempt(&self, job: &Job) -> Result<Option<Outcome>> {
+        let Some(target) = self.target(&job.endpoint_id).await? else {
+            return Ok(None);
+        };
+        let spec = &target.endpoint.spec;
+        let body = crate::events::body(
+            job.event_id.as_str(),
+            &job.event_type,
+            job.event_created_at,
+            &job.event_data,
+        );
+        let sent = match &target.secrets {
+            // Never send unsigned: a secret that cannot be opened fails the attempt.
+            Err(why) => request::Sent {
+                attempt: deliveries::NewAttempt {
+                    started_at: Timestamp::now(),
+                    duration_ms: 0,
+                    url: spec.url.clone(),
+                    request_headers: Default::default(),
+                    response_status: None,
+                    response_headers: None,
+                    response_body: None,
+                    error: Some(format!(
+                        "not sent: the signing secret cannot be read ({why})"
+                    )),
+                    error_kind: Some("secret"),
+                    succeeded: false,
+                },
+                retry_after: None,
+            },
+            Ok(secrets) => {
+                request::send(
+                    &self.clients,
+                    request::Request {
+                        url: &spec.url,
+                        msg_id: job.event_id.as_str(),
+                        event_type: &job.event_type,
+                        body,
+                        secrets,
+                        custom_headers: &spec.headers,
+                        timeout: Duration::from_secs(spec.timeout_seconds.max(1) as u64),
+                        tls_verify: spec.tls_verify,
+                    },
+                )
+                .await
+            }
+        };
+        let done = job.attempts + 1;
+        let next = if sent.attempt.succeeded {
+            Next::Succeeded
+        } else if done > spec.retry_count {
+            Next::Failed
+        } else {
+            let delay = sent.retry_after.unwrap_or_else(|| {
+                schedule::with_jitter(
+                    self.schedule.delay_for(done as u32),
+                    rand::random::<f64>() * 2.0 - 1.0,
+                )
+            });
+            Next::RetryAt(Timestamp::now().plus(delay))
+        };
+        super::metrics::attempt(&sent.attempt, next);
+        Ok(Some(Outcome {
+            delivery_id: job.delivery_id.clone(),
+            endpoint_id: job.endpoint_id.clone(),
+            attempt: sent.attempt,
+            next,
+        }))
+    }
+}
+
+struct Dispatcher {
+    shared: Shared,
+    queues: HashMap<EndpointId, VecDeque<Job>>,
+    running: HashMap<EndpointId, usize>,
+    in_flight: usize,
+    max_in_flight: usize,
+    per_endpoint: usize,
+    /// Jobs held in memory (queued or running); shared with the writer's handoff budget.
+    queued: Arc<AtomicUsize>,
+    max_queued: usize,
+    done_tx: mpsc::UnboundedSender<(EndpointId, DeliveryId, Option<Timestamp>)>,
+    next_look: tokio::time::Instant,
+    active: HashSet<DeliveryId>,
+}
+
+pub struct Wiring {
+    pub jobs: mpsc::UnboundedReceiver<Job>,
+    pub wake: Arc<Notify>,
+    pub stop: CancellationToken,
+    pub queued: Arc<AtomicUsize>,
+    pub max_queued: usize,
+    pub max_in_flight: usize,
+    pub per_endpoint: usize,
+    pub drain_deadline: Duration,
+}
+
+/// Runs until `stop`, then lets running attempts finish (up to the deadline) and releases the
+/// queued rest back to the table.
+pub async fn run(shared: Shared, mut w: Wiring) {
+    let (done_tx, mut done_rx) = mpsc::unbounded_channel();
+    let mut d = Dispatcher {
+        shared,
+        queues: HashMap::new(),
+        running: HashMap::new(),
+        in_flight: 0,
+        max_in_flight: w.max_in_flight,
+        per_endpoint: w.per_endpoint,
+        queued: w.queued.clone(),
+        max_queued: w.max_queued,
+        done_tx,
+        active: HashSet::new(),
+        next_look: tokio::time::Instant::now(),
+    };
+    let mut look = true;
+    loop {
+        if look {
+            look = false;
+            d.claim_from_table().await;
+            d.next_look = tokio::time::Instant::now() + d.until_next_due().await;
+        }
+        d.start_what_fits();
+        tokio::select! {
+            _ = w.stop.cancelled() => break,
+            Some(job) = w.jobs.recv() => d.accept(job),
+            Some((endpoint, delivery, retry_at)) = done_rx.recv() => {
+                d.finished(&endpoint, &delivery);
+                if let Some(t) = retry_at {
+                    let wait = Duration::from_millis((t.millis() - Timestamp::now().millis()).max(0) as u64);
+                    d.next_look = d.next_look.min(tokio::time::Instant::now() + wait);
+                }
+            }
+            _ = w.wake.notified() => look = true,
+            _ = tokio::time::sleep_until(d.next_look) => look = true,
+        }
+    }
+    // Shutdown: nothing new starts; queued work goes back to the table; running attempts get
+    // until the deadline to finish and be recorded.
+    w.jobs.close();
+    while let Ok(job) = w.jobs.try_recv() {
+        d.accept(job);
+    }
+    let queued: Vec<DeliveryId> = d
+        .queues
+        .values_mut()
+        .flat_map(|q| q.drain(..))
+        .map(|j| j.delivery_id)
+        .collect();
+    if !queued.is_empty() {
+        let _ = d.shared.writer.send(Op::Release { ids: queued });
+    }
+    let deadline = tokio::time::Instant::now() + w.drain_deadline;
+    while d.in_flight > 0 {
+        match tokio::time::timeout_at(deadline, done_rx.recv()).await {
+            Ok(Some((endpoint, delivery, _))) => d.finished(&endpoint, &delivery),
+            _ => break,
+        }
+    }
+    if d.in_flight > 0 {
+        tracing::warn!(
+            in_flight = d.in_flight,
+            "shutdown deadline passed with attempts still running; they will be retried at next start"
+        );
+    }
+}
+
+impl Dispatcher {
+    fn accept(&mut self, job: Job) {
+        if !self.active.insert(job.delivery_id.clone()) {
+            return; // already held (a manual retry raced a claim)
+        }
+        let q = self.queues.entry(job.endpoint_id.clone()).or_default();
+        if q.len() >= ENDPOINT_QUEUE_CAP {
+            self.active.remove(&job.delivery_id);
+            self.queued.fetch_sub(1, Ordering::SeqCst);
+            let _ = self.shared.writer.send(Op::Release {
+                ids: vec![job.delivery_id],
+            });
+            return;
+        }
+        q.push_back(job);
+    }
+
+    fn finished(&mut self, endpoint: &EndpointId, delivery: &DeliveryId) {
+        self.in_flight -= 1;
+        if let Some(n) = self.running.get_mut(endpoint) {
+            *n -= 1;
+        }
+        self.active.remove(delivery);
+        self.queued.fetch_sub(1, Ordering::SeqCst);
+    }
+
+    /// Starts queued jobs, round-robin over endpoints, while slots are free.
+    fn start_what_fits(&mut self) {
+        let mut progress = true;
+        while progress && self.in_flight < self.max_in_flight {
+            progress = false;
+            let ids: Vec<EndpointId> = self
+                .queues
+                .iter()
+                .filter(|(_, q)| !q.is_empty())
+                .map(|(k, _)| k.clone())
+                .collect();
+            for id in ids {
+                if self.in_flight >= self.max_in_flight {
+                    break;
+                }
+                let running = self.running.entry(id.clone()).or_default();
+                if *running >= self.per_endpoint {
+                    continue;
+                }
+                let Some(job) = self.queues.get_mut(&id).and_then(VecDeque::pop_front) else {
+                    continue;
+                };
+                *running += 1;
+                self.in_flight += 1;
+                progress = true;
+                let shared = self.shared.clone();
+                let done = self.done_tx.clone();
+                tokio::spawn(async move {
+                    let retry_at = run_job(&shared, &job).await;
+                    let _ = done.send((job.endpoint_id, job.delivery_id, retry_at));
+                });
+            }
+        }
+        self.queues.retain(|_, q| !q.is_empty());
+    }
+
+    async fn claim_from_table(&mut self) {
+        let held = self.queued.load(Ordering::SeqCst);
+        if held >= self.max_queued {
+            return;
+        }
+        let skip: Vec<EndpointId> = self
+            .queues
+            .iter()
+            .filter(|(_, q)| q.len() >= ENDPOINT_QUEUE_CAP)
+            .map(|(k, _)| k.clone())
+            .collect();
+        let limit = (self.max_queued - held).min(500) as u32;
+        self.queued.fetch_add(limit as usize, Ordering::SeqCst);
+        let claimed = self
+            .shared
+            .writer
+            .ask(|reply| Op::Claim { limit, skip, reply })
+            .await;
+        let jobs = claimed.unwrap_or_else(|e| {
+            tracing::error!(error = %e, "claiming due deliveries failed");
+            vec![]
+        });
+        self.queued
+            .fetch_sub(limit as usize - jobs.len(), Ordering::SeqCst);
+        for job in jobs {
+            self.accept(job);
+        }
+    }
+
+    /// How long until the table next has due work (bounded by `MAX_IDLE`).
+    async fn until_next_due(&self) -> Duration {
+        match deliveries::next_due_at(&self.shared.db).await {
+            Ok(Some(t)) => {
+                let ms = (t.millis() - Timestamp::now().millis()).max(0) as u64;
+                Duration::from_millis(ms.max(5)).min(MAX_IDLE)
+            }
+            _ => MAX_IDLE,
+        }
+    }
+}
+
+/// Attempts a job and records the outcome through the writer; returns when a retry falls due.
+async fn run_job(shared: &Shared, job: &Job) -> Option<Timestamp> {
+    match shared.attempt(job).await {
+        Ok(Some(outcome)) => {
+            let retry_at = match outcome.next {
+                Next::RetryAt(t) => Some(t),
+                _ => None,
+            };
+            let (tx, rx) = oneshot::channel();
+            if shared
+                .writer
+                .send(Op::Record {
+                    outcome,
+                    done: Some(tx),
+                })
+                .is_ok()
+            {
+                let _ = rx.await;
+            }
+            retry_at
+        }
+        Ok(None) => None, // endpoint deleted: its deliveries went with it
+        Err(e) => {
+            tracing::error!(error = %e, delivery = %job.delivery_id, "attempt could not run; releasing it");
+            let _ = shared.writer.send(Op::Release {
+                ids: vec![job.delivery_id.clone()],
+            });
+            None
+        }
+    }
+}

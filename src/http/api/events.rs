@@ -1,0 +1,311 @@
+//! /api/v1/events and /api/v1/deliveries.
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
+use utoipa::ToSchema;
+
+use super::{
+    ApiJson, ApiQuery, ApiResult, Auth, ErrorBody, EventsWrite, ListQuery, Page, WebhooksRead,
+    WebhooksWrite,
+};
+use crate::deliveries::{self, Attempt, Delivery};
+use crate::error::Error;
+use crate::events::{self, Event, EventFilter, NewEvent};
+use crate::ids::{DeliveryId, EventId};
+use crate::state::AppState;
+use crate::timestamp::Timestamp;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/events", post(create_event).get(list_events))
+        .route("/events/{id}", get(get_event))
+        .route("/deliveries/{id}", get(get_delivery))
+        .route("/deliveries/{id}/retry", post(retry_delivery))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EventIn {
+    /// An event type of the catalog.
+    #[schema(example = "invoice.paid")]
+    #[serde(rename = "type")]
+    event_type: String,
+    /// Any JSON object; delivered byte for byte.
+    #[schema(value_type = Object)]
+    data: Box<RawValue>,
+    /// Only endpoints with one of these channels (or none set) receive it.
+    channels: Option<Vec<String>>,
+    /// Same key within 24 h returns the original event; nothing new is sent.
+    idempotency_key: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct EventAccepted {
+    id: String,
+    #[serde(rename = "type")]
+    event_type: String,
+    created_at: String,
+    /// Deliveries created (one per matching endpoint).
+    deliveries: usize,
+}
+
+/// Send an event. 202 once it and its deliveries are committed; 200 with the original event for
+/// a repeated idempotency key.
+#[utoipa::path(post, path = "/api/v1/events", tag = "events", request_body = EventIn,
+    responses((status = 202, body = EventAccepted), (status = 200, body = EventAccepted, description = "idempotent replay"),
+        (status = 413, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn create_event(
+    State(state): State<AppState>,
+    _: Auth<EventsWrite>,
+    ApiJson(body): ApiJson<EventIn>,
+) -> ApiResult<(StatusCode, Json<EventAccepted>)> {
+    let event = NewEvent::parse(
+        body.event_type,
+        body.data,
+        body.channels,
+        body.idempotency_key,
+    )?;
+    let done = state.delivery.ingest(event).await?;
+    let status = if done.duplicate {
+        StatusCode::OK
+    } else {
+        StatusCode::ACCEPTED
+    };
+    Ok((
+        status,
+        Json(EventAccepted {
+            id: done.event_id.to_string(),
+            event_type: done.event_type,
+            created_at: done.created_at.rfc3339(),
+            deliveries: done.deliveries.len(),
+        }),
+    ))
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct EventOut {
+    id: String,
+    #[serde(rename = "type")]
+    event_type: String,
+    #[schema(value_type = Object)]
+    data: serde_json::Value,
+    channels: Option<Vec<String>>,
+    idempotency_key: Option<String>,
+    created_at: String,
+    /// With GET /events/{id}: the fan-out.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    deliveries: Option<Vec<DeliveryOut>>,
+}
+
+impl EventOut {
+    fn new(e: Event, deliveries: Option<Vec<DeliveryOut>>) -> Self {
+        EventOut {
+            data: e.data_value(),
+            id: e.id.to_string(),
+            event_type: e.event_type,
+            channels: e.channels,
+            idempotency_key: e.idempotency_key,
+            created_at: e.created_at.rfc3339(),
+            deliveries,
+        }
+    }
+}
+
+#[derive(Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct EventListQuery {
+    limit: Option<u32>,
+    cursor: Option<String>,
+    #[serde(rename = "type")]
+    event_type: Option<String>,
+    /// RFC 3339
+    since: Option<String>,
+    until: Option<String>,
+}
+
+pub fn parse_time(field: &str, v: Option<&str>) -> Result<Option<Timestamp>, Error> {
+    match v {
+        None | Some("") => Ok(None),
+        Some(s) => Timestamp::parse_rfc3339(s)
+            .map(Some)
+            .ok_or_else(|| Error::invalid(field, "use an RFC 3339 time like 2026-11-23T10:00:00Z")),
+    }
+}
+
+/// List events, newest first.
+#[utoipa::path(get, path = "/api/v1/events", tag = "events", params(EventListQuery),
+    responses((status = 200, body = Page<EventOut>), (status = 422, body = ErrorBody)))]
+async fn list_events(
+    State(state): State<AppState>,
+    _: Auth<WebhooksRead>,
+    ApiQuery(q): ApiQuery<EventListQuery>,
+) -> ApiResult<Json<Page<EventOut>>> {
+    let page = ListQuery {
+        limit: q.limit,
+        cursor: q.cursor,
+    };
+    let limit = page.limit()?;
+    let before = page.cursor_text()?;
+    let filter = EventFilter {
+        event_type: q.event_type.filter(|t| !t.is_empty()),
+        since: parse_time("since", q.since.as_deref())?,
+        until: parse_time("until", q.until.as_deref())?,
+        search: None,
+    };
+    let rows = events::list(&state.db, &filter, before.as_deref(), limit + 1).await?;
+    Ok(Json(Page::from_rows(
+        rows,
+        limit,
+        |e| e.id.to_string(),
+        |e| EventOut::new(e, None),
+    )))
+}
+
+/// Get an event with its deliveries.
+#[utoipa::path(get, path = "/api/v1/events/{id}", tag = "events",
+    responses((status = 200, body = EventOut), (status = 404, body = ErrorBody)))]
+async fn get_event(
+    State(state): State<AppState>,
+    _: Auth<WebhooksRead>,
+    Path(id): Path<String>,
+) -> ApiResult<Json<EventOut>> {
+    let id = EventId::parse(&id).ok_or(Error::NotFound("event"))?;
+    let event = events::get(&state.db, &id).await?;
+    let fan_out = deliveries::for_event(&state.db, &id)
+        .await?
+        .into_iter()
+        .map(|d| DeliveryOut::new(d, None))
+        .collect();
+    Ok(Json(EventOut::new(event, Some(fan_out))))
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct DeliveryOut {
+    id: String,
+    event_id: String,
+    endpoint_id: String,
+    event_type: String,
+    /// pending | succeeded | failed | cancelled
+    status: String,
+    /// Attempts made so far.
+    attempts: i64,
+    next_attempt_at: Option<String>,
+    last_status_code: Option<i64>,
+    last_error: Option<String>,
+    created_at: String,
+    updated_at: String,
+    /// Every attempt, oldest first (on single-delivery responses).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    attempt_log: Option<Vec<AttemptOut>>,
+}
+
+impl DeliveryOut {
+    pub fn new(d: Delivery, attempts: Option<Vec<Attempt>>) -> Self {
+        DeliveryOut {
+            id: d.id.to_string(),
+            event_id: d.event_id.to_string(),
+            endpoint_id: d.endpoint_id.to_string(),
+            event_type: d.event_type,
+            status: d.status.as_str().to_owned(),
+            attempts: d.attempts,
+            next_attempt_at: d.next_attempt_at.map(|t| t.rfc3339()),
+            last_status_code: d.last_status_code,
+            last_error: d.last_error,
+            created_at: d.created_at.rfc3339(),
+            updated_at: d.updated_at.rfc3339(),
+            attempt_log: attempts.map(|a| a.into_iter().map(AttemptOut::from).collect()),
+        }
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct AttemptOut {
+    attempt_no: i64,
+    started_at: String,
+    duration_ms: i64,
+    url: String,
+    /// As sent, with signatures masked.
+    request_headers: std::collections::BTreeMap<String, String>,
+    response_status: Option<i64>,
+    response_headers: Option<std::collections::BTreeMap<String, String>>,
+    /// First 8 KiB.
+    response_body: Option<String>,
+    error: Option<String>,
+    /// timeout, connect, dns, tls, ssrf, redirect, status, secret, …
+    error_kind: Option<String>,
+    succeeded: bool,
+}
+
+impl From<Attempt> for AttemptOut {
+    fn from(a: Attempt) -> Self {
+        AttemptOut {
+            attempt_no: a.attempt_no,
+            started_at: a.started_at.rfc3339(),
+            duration_ms: a.duration_ms,
+            url: a.url,
+            request_headers: a.request_headers,
+            response_status: a.response_status,
+            response_headers: a.response_headers,
+            response_body: a.response_body,
+            error: a.error,
+            error_kind: a.error_kind,
+            succeeded: a.succeeded,
+        }
+    }
+}
+
+impl From<crate::deliveries::NewAttempt> for AttemptOut {
+    fn from(a: crate::deliveries::NewAttempt) -> Self {
+        AttemptOut {
+            attempt_no: 1,
+            started_at: a.started_at.rfc3339(),
+            duration_ms: a.duration_ms,
+            url: a.url,
+            request_headers: a.request_headers,
+            response_status: a.response_status.map(i64::from),
+            response_headers: a.response_headers,
+            response_body: a.response_body,
+            error: a.error,
+            error_kind: a.error_kind.map(str::to_owned),
+            succeeded: a.succeeded,
+        }
+    }
+}
+
+pub async fn delivery_with_attempts(
+    state: &AppState,
+    id: &DeliveryId,
+) -> Result<DeliveryOut, Error> {
+    let d = deliveries::get(&state.db, id).await?;
+    let attempts = deliveries::attempts(&state.db, id).await?;
+    Ok(DeliveryOut::new(d, Some(attempts)))
+}
+
+/// Get a delivery with every attempt.
+#[utoipa::path(get, path = "/api/v1/deliveries/{id}", tag = "deliveries",
+    responses((status = 200, body = DeliveryOut), (status = 404, body = ErrorBody)))]
+async fn get_delivery(
+    State(state): State<AppState>,
+    _: Auth<WebhooksRead>,
+    Path(id): Path<String>,
+) -> ApiResult<Json<DeliveryOut>> {
+    let id = DeliveryId::parse(&id).ok_or(Error::NotFound("delivery"))?;
+    Ok(Json(delivery_with_attempts(&state, &id).await?))
+}
+
+/// Attempt a delivery again now; returns it with the new attempt.
+#[utoipa::path(post, path = "/api/v1/deliveries/{id}/retry", tag = "deliveries",
+    responses((status = 200, body = DeliveryOut), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+async fn retry_delivery(
+    State(state): State<AppState>,
+    _: Auth<WebhooksWrite>,
+    Path(id): Path<String>,
+) -> ApiResult<Json<DeliveryOut>> {
+    let id = DeliveryId::parse(&id).ok_or(Error::NotFound("delivery"))?;
+    state.delivery.retry_now(&id).await?;
+    Ok(Json(delivery_with_attempts(&state, &id).await?))
+}
