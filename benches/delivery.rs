@@ -1,0 +1,213 @@
+//! End-to-end delivery benchmark: the real release binary, a temp data dir and a local
+//! receiver, driven over loopback. Run with `cargo bench --bench delivery` (add `-- a`, `b` or
+//! `c` to run one workload). Prints ingest events/s, deliveries/s, ingest→receipt latency
+//! p50/p99, peak RSS, and lost / duplicated deliveries.
+
+use std::collections::HashMap;
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use axum::body::Bytes;
+use axum::http::HeaderMap;
+use serde_json::json;
+use tokio::net::TcpListener;
+
+const CONCURRENCY: usize = 64;
+
+#[derive(Default)]
+struct Seen {
+    /// (endpoint path, webhook-id) → times received
+    counts: HashMap<(String, String), u32>,
+    latencies_us: Vec<u64>,
+    total: u64,
+}
+
+fn now_us() -> u64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_micros() as u64
+}
+
+struct Hookd {
+    child: Child,
+    url: String,
+    key: String,
+    _dir: tempfile::TempDir,
+}
+
+impl Drop for Hookd {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+async fn start_hookd() -> Hookd {
+    let bin = env!("CARGO_BIN_EXE_hookd");
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().to_str().unwrap().to_owned();
+    let out = Command::new(bin)
+        .args(["--data-dir", &data, "api-key", "create", "--name", "bench"])
+        .output()
+        .expect("hookd api-key create");
+    let key = String::from_utf8(out.stdout).unwrap().trim().to_owned();
+    let port = free_port();
+    let child = Command::new(bin)
+        .args(["--data-dir", &data, "--listen", &format!("127.0.0.1:{port}"), "--allow-http-targets", "--allow-private-targets"])
+        .args(["--delivery-concurrency", "128", "--endpoint-concurrency", "64", "--log-level", "warn"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start hookd");
+    let url = format!("http://127.0.0.1:{port}");
+    let client = reqwest::Client::new();
+    for _ in 0..200 {
+        if client.get(format!("{url}/healthz")).send().await.is_ok_and(|r| r.status().is_success()) {
+            return Hookd { child, url, key, _dir: dir };
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    panic!("hookd did not start");
+}
+
+fn peak_rss_mb(pid: u32) -> f64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    status
+        .lines()
+        .find(|l| l.starts_with("VmHWM:"))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|kb| kb.parse::<f64>().ok())
+        .map(|kb| kb / 1024.0)
+        .unwrap_or(f64::NAN)
+}
+
+async fn start_receiver(seen: Arc<Mutex<Seen>>) -> String {
+    let app = axum::Router::new().fallback(move |uri: axum::http::Uri, headers: HeaderMap, body: Bytes| {
+        let seen = seen.clone();
+        async move {
+            let at = now_us();
+            let id = headers.get("webhook-id").and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
+            let sent = serde_json::from_slice::<serde_json::Value>(&body)
+                .ok()
+                .and_then(|v| v["data"]["sent_us"].as_u64())
+                .unwrap_or(at);
+            let mut s = seen.lock().unwrap();
+            *s.counts.entry((uri.path().to_owned(), id)).or_default() += 1;
+            s.latencies_us.push(at.saturating_sub(sent));
+            s.total += 1;
+            "ok"
+        }
+    });
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    url
+}
+
+async fn setup(h: &Hookd, receiver: &str, endpoints: usize) {
+    let c = reqwest::Client::new();
+    let auth = format!("Bearer {}", h.key);
+    let r = c.post(format!("{}/api/v1/event-types", h.url)).header("authorization", &auth).json(&json!({"name": "bench.event"})).send().await.unwrap();
+    assert!(r.status().is_success(), "event type: {}", r.status());
+    for i in 0..endpoints {
+        let r = c
+            .post(format!("{}/api/v1/webhooks", h.url))
+            .header("authorization", &auth)
+            .json(&json!({"url": format!("{receiver}/ep{i}"), "events": ["*"]}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 201);
+    }
+}
+
+/// Sends `events` events with `CONCURRENCY` workers, or paced at `rate` events/s.
+async fn ingest(h: &Hookd, events: usize, rate: Option<u64>) -> Duration {
+    let client = reqwest::Client::builder().pool_max_idle_per_host(CONCURRENCY).build().unwrap();
+    let next = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let start = Instant::now();
+    let mut tasks = vec![];
+    for _ in 0..CONCURRENCY {
+        let (client, next, url, auth) = (client.clone(), next.clone(), format!("{}/api/v1/events", h.url), format!("Bearer {}", h.key));
+        tasks.push(tokio::spawn(async move {
+            loop {
+                let i = next.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                if i >= events {
+                    break;
+                }
+                if let Some(rate) = rate {
+                    let due = start + Duration::from_micros(i as u64 * 1_000_000 / rate);
+                    tokio::time::sleep_until(due.into()).await;
+                }
+                let body = json!({"type": "bench.event", "data": {"n": i, "sent_us": now_us()}});
+                let r = client.post(&url).header("authorization", &auth).json(&body).send().await.expect("ingest");
+                assert_eq!(r.status(), 202, "ingest answered {}", r.status());
+            }
+        }));
+    }
+    for t in tasks {
+        t.await.unwrap();
+    }
+    start.elapsed()
+}
+
+fn pct(sorted: &[u64], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return f64::NAN;
+    }
+    sorted[((sorted.len() as f64 * p).ceil() as usize).clamp(1, sorted.len()) - 1] as f64 / 1000.0
+}
+
+async fn workload(name: &str, events: usize, endpoints: usize, rate: Option<u64>) {
+    let seen = Arc::new(Mutex::new(Seen::default()));
+    let receiver = start_receiver(seen.clone()).await;
+    let h = start_hookd().await;
+    setup(&h, &receiver, endpoints).await;
+    let expected = (events * endpoints) as u64;
+    let start = Instant::now();
+    let ingest_time = ingest(&h, events, rate).await;
+    let deadline = Instant::now() + Duration::from_secs(300);
+    while seen.lock().unwrap().total < expected && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    let all_time = start.elapsed();
+    // Give stragglers (duplicates) a moment to show up before counting.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let s = seen.lock().unwrap();
+    let unique = s.counts.len() as u64;
+    let dups: u64 = s.counts.values().map(|&c| u64::from(c.saturating_sub(1))).sum();
+    let mut lat = s.latencies_us.clone();
+    lat.sort_unstable();
+    println!(
+        "{name}: {events} events x {endpoints} endpoint(s){}\n  ingest: {:.0} events/s ({:.2} s)\n  deliveries: {:.0} /s ({} in {:.2} s)\n  latency ingest->receipt: p50 {:.1} ms, p99 {:.1} ms\n  peak RSS: {:.1} MB\n  lost: {}, duplicated: {}",
+        rate.map(|r| format!(" at {r} events/s")).unwrap_or_default(),
+        events as f64 / ingest_time.as_secs_f64(),
+        ingest_time.as_secs_f64(),
+        expected as f64 / all_time.as_secs_f64(),
+        s.total,
+        all_time.as_secs_f64(),
+        pct(&lat, 0.50),
+        pct(&lat, 0.99),
+        peak_rss_mb(h.child.id()),
+        expected.saturating_sub(unique),
+        dups,
+    );
+}
+
+#[tokio::main]
+async fn main() {
+    let only: Vec<String> = std::env::args().skip(1).filter(|a| !a.starts_with('-')).collect();
+    let run = |w: &str| only.is_empty() || only.iter().any(|o| o == w);
+    if run("a") {
+        workload("(a)", 20_000, 1, None).await;
+    }
+    if run("b") {
+        workload("(b)", 5_000, 10, None).await;
+    }
+    if run("c") {
+        workload("(c)", 10_000, 1, Some(1_000)).await;
+    }
+}
