@@ -3,6 +3,7 @@
 
 mod api_keys;
 mod auth;
+mod endpoints;
 mod overview;
 mod users;
 
@@ -46,6 +47,7 @@ pub fn router(state: AppState, sessions: SqliteStore) -> Router<AppState> {
         .merge(auth::router())
         .merge(overview::router())
         .merge(api_keys::router())
+        .merge(endpoints::router())
         .merge(users::router())
         .layer(session_layer)
         // Cross-origin POSTs are refused before they reach a handler (Sec-Fetch-Site / Origin);
