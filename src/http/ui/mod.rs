@@ -4,6 +4,7 @@
 mod api_keys;
 mod auth;
 mod endpoints;
+mod event_types;
 mod overview;
 mod users;
 
@@ -48,6 +49,7 @@ pub fn router(state: AppState, sessions: SqliteStore) -> Router<AppState> {
         .merge(overview::router())
         .merge(api_keys::router())
         .merge(endpoints::router())
+        .merge(event_types::router())
         .merge(users::router())
         .layer(session_layer)
         // Cross-origin POSTs are refused before they reach a handler (Sec-Fetch-Site / Origin);
