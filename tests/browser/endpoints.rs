@@ -185,6 +185,15 @@ async fn admin_creates_an_endpoint_sees_the_secret_once_toggles_and_deletes_it()
         "{path}"
     );
     assert_ne!(path, "/webhooks/new");
+    let scrolled = driver
+        .execute("return window.scrollY;", vec![])
+        .await
+        .unwrap();
+    assert_eq!(
+        scrolled.json().as_f64(),
+        Some(0.0),
+        "the page starts at the top"
+    );
     browser.screenshot("endpoint.png").await;
 
     driver.refresh().await.unwrap();

@@ -373,7 +373,10 @@ async fn create_endpoint(
                 let h = resp.headers_mut();
                 h.insert("hx-retarget", HeaderValue::from_static("#main"));
                 h.insert("hx-reselect", HeaderValue::from_static("#main"));
-                h.insert("hx-reswap", HeaderValue::from_static("outerHTML"));
+                h.insert(
+                    "hx-reswap",
+                    HeaderValue::from_static("outerHTML scroll:top scrollTarget:window"),
+                );
                 if let Ok(v) = HeaderValue::from_str(&format!("/webhooks/{id}")) {
                     h.insert("hx-push-url", v);
                 }
