@@ -585,3 +585,36 @@ async fn overview_counts_the_endpoints() {
     assert!(page.body.contains("1 endpoint<"), "{}", page.body);
     assert!(page.body.contains("1 enabled"));
 }
+
+#[tokio::test]
+async fn endpoints_list_pages_with_an_older_link_after_25() {
+    // Arrange
+    let app = TestApp::spawn().await;
+    let admin = app.setup_admin().await;
+    for n in 1..=26 {
+        admin
+            .submit(
+                "/webhooks",
+                &[
+                    ("name", &format!("endpoint-{n:02}")),
+                    ("url", TARGET),
+                    ("events", "*"),
+                ],
+                StatusCode::OK,
+            )
+            .await;
+    }
+
+    // Act
+    let first = admin.page("/webhooks").await;
+    let before = html::between(&first.body, r#"href="/webhooks?before="#, "\"")
+        .expect("an Older link")
+        .to_owned();
+    let second = admin.page(&format!("/webhooks?before={before}")).await;
+
+    // Assert: newest first, 25 per page, the oldest on the second page.
+    assert!(first.body.contains("endpoint-26") && first.body.contains("endpoint-02"));
+    assert!(!first.body.contains("endpoint-01"));
+    assert!(second.body.contains("endpoint-01") && !second.body.contains("endpoint-02"));
+    assert!(!second.body.contains("?before="));
+}
