@@ -181,10 +181,19 @@ async fn admin_creates_an_endpoint_sees_the_secret_once_toggles_and_deletes_it()
     assert!(reveal.contains("it will not be shown again"), "{reveal}");
     let path = driver.current_url().await.unwrap().path().to_owned();
     assert!(
-        path.starts_with("/webhooks/ep_") || path.starts_with("/webhooks/"),
-        "{path}"
+        path.starts_with("/webhooks/"),
+        "the endpoint URL is pushed: {path}"
     );
     assert_ne!(path, "/webhooks/new");
+    assert!(
+        still_same_document(driver).await,
+        "htmx swapped the page in"
+    );
+    let title = driver.title().await.unwrap();
+    assert!(
+        title.starts_with("Billing"),
+        "the title follows the page: {title}"
+    );
     let scrolled = driver
         .execute("return window.scrollY;", vec![])
         .await
