@@ -11,3 +11,4 @@ mod roles;
 mod setup;
 mod startup;
 mod support;
+mod ui_endpoints;

@@ -3,6 +3,8 @@
 
 mod api_keys;
 mod auth;
+mod endpoints;
+mod event_types;
 mod overview;
 mod users;
 
@@ -46,6 +48,8 @@ pub fn router(state: AppState, sessions: SqliteStore) -> Router<AppState> {
         .merge(auth::router())
         .merge(overview::router())
         .merge(api_keys::router())
+        .merge(endpoints::router())
+        .merge(event_types::router())
         .merge(users::router())
         .layer(session_layer)
         // Cross-origin POSTs are refused before they reach a handler (Sec-Fetch-Site / Origin);

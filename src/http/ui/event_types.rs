@@ -1,0 +1,162 @@
+//! Event-type catalog page: the table, an add form and archive buttons (admins only).
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::Router;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::IntoResponse;
+use axum::routing::{get, post};
+use serde::Deserialize;
+
+use super::{Admin, Chrome, CsrfForm, FormErrors, HtmlResult, NoFields, SignedIn};
+use crate::error::{Error, FieldErrors};
+use crate::event_types::{self, EventType, NewEventType};
+use crate::state::AppState;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route(
+            "/event-types",
+            get(list_event_types).post(create_event_type),
+        )
+        .route("/event-types/{name}/archive", post(archive_event_type))
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "event_types.html")]
+struct EventTypesPage {
+    chrome: Chrome,
+    types: Vec<EventType>,
+    show_archived: bool,
+    form: AddForm,
+    errors: FormErrors,
+}
+
+#[derive(Deserialize, Default)]
+struct AddForm {
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    description: String,
+    #[serde(default)]
+    example: String,
+}
+
+#[derive(Deserialize)]
+struct ListQuery {
+    archived: Option<String>,
+}
+
+async fn page(
+    state: &AppState,
+    chrome: Chrome,
+    show_archived: bool,
+    form: AddForm,
+    errors: FieldErrors,
+) -> HtmlResult<EventTypesPage> {
+    Ok(EventTypesPage {
+        chrome,
+        types: event_types::list(&state.db, show_archived, None, 1000).await?,
+        show_archived,
+        form,
+        errors,
+    })
+}
+
+async fn list_event_types(
+    State(state): State<AppState>,
+    SignedIn(ctx, _): SignedIn,
+    Query(q): Query<ListQuery>,
+) -> HtmlResult<EventTypesPage> {
+    let show_archived = q.archived.is_some_and(|a| a == "1" || a == "true");
+    let chrome = ctx.chrome("event-types", "Event types").await;
+    page(
+        &state,
+        chrome,
+        show_archived,
+        AddForm::default(),
+        FieldErrors::default(),
+    )
+    .await
+}
+
+/// The example textarea as JSON: empty is none; anything else must parse.
+fn parse_example(text: &str) -> Result<Option<serde_json::Value>, Error> {
+    let text = text.trim();
+    if text.is_empty() {
+        return Ok(None);
+    }
+    serde_json::from_str(text)
+        .map(Some)
+        .map_err(|e| Error::invalid("example", format!("This is not valid JSON: {e}.")))
+}
+
+async fn create_event_type(
+    State(state): State<AppState>,
+    Admin(ctx, user): Admin,
+    CsrfForm(form): CsrfForm<AddForm>,
+) -> HtmlResult {
+    let created = match parse_example(&form.example) {
+        Ok(example) => {
+            event_types::create(
+                &state.db,
+                NewEventType {
+                    name: form.name.trim().to_owned(),
+                    description: form.description.clone(),
+                    example,
+                },
+            )
+            .await
+        }
+        Err(e) => Err(e),
+    };
+    match created {
+        Ok(t) => {
+            tracing::info!(user = %user.id, event_type = %t.name, "event type added");
+            ctx.flash("success", format!("Added the event type {}.", t.name))
+                .await;
+            Ok(ctx.redirect("/event-types"))
+        }
+        Err(Error::Invalid(errors)) => invalid(&state, &ctx, form, errors).await,
+        Err(Error::Conflict(_)) => {
+            let errors =
+                FieldErrors::single("name", "An event type with this name already exists.");
+            invalid(&state, &ctx, form, errors).await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+async fn invalid(
+    state: &AppState,
+    ctx: &super::Ctx,
+    form: AddForm,
+    errors: FieldErrors,
+) -> HtmlResult {
+    let chrome = ctx.chrome("event-types", "Event types").await;
+    Ok((
+        StatusCode::UNPROCESSABLE_ENTITY,
+        page(state, chrome, false, form, errors).await?,
+    )
+        .into_response())
+}
+
+async fn archive_event_type(
+    State(state): State<AppState>,
+    Admin(ctx, user): Admin,
+    Path(name): Path<String>,
+    CsrfForm(_): CsrfForm<NoFields>,
+) -> HtmlResult {
+    let t = event_types::archive(&state.db, &name).await?;
+    tracing::info!(user = %user.id, event_type = %t.name, "event type archived");
+    ctx.flash(
+        "success",
+        format!(
+            "Archived {}; it can no longer be sent or subscribed to. Add it again to restore it.",
+            t.name
+        ),
+    )
+    .await;
+    Ok(ctx.redirect("/event-types"))
+}
