@@ -144,6 +144,23 @@ async fn the_document_is_openapi_3_1_and_covers_every_route() {
         }
     }
 
+    // Paging parameters are query parameters.
+    for path in ["/api/v1/event-types", "/api/v1/webhooks"] {
+        let params = doc["paths"][path]["get"]["parameters"]
+            .as_array()
+            .unwrap_or_else(|| panic!("GET {path}: no parameters"));
+        for name in ["limit", "cursor"] {
+            let p = params
+                .iter()
+                .find(|p| p["name"] == name)
+                .unwrap_or_else(|| panic!("GET {path}: no {name} parameter"));
+            assert_eq!(
+                p["in"], "query",
+                "GET {path}: {name} is not a query parameter"
+            );
+        }
+    }
+
     // The webhook request lists every create field, the response the masked secret.
     let webhook_in = json_schema(
         &doc,
