@@ -904,7 +904,7 @@ async fn rotation_reveals_the_new_secret_once_and_keeps_the_previous_for_a_day()
         signing_secrets(app.data_dir(), &id, Timestamp::now())
             .await
             .unwrap(),
-        [first.clone()]
+        std::slice::from_ref(&first)
     );
 
     let rotated = api
@@ -946,7 +946,7 @@ async fn rotation_reveals_the_new_secret_once_and_keeps_the_previous_for_a_day()
     let in_25h = Timestamp::now().plus(std::time::Duration::from_secs(25 * 3600));
     assert_eq!(
         signing_secrets(app.data_dir(), &id, in_25h).await.unwrap(),
-        [second.clone()]
+        std::slice::from_ref(&second)
     );
 
     // Rotating again: the masked secret changes again; the one before becomes the previous.
