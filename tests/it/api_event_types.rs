@@ -138,6 +138,44 @@ async fn event_type_names_are_validated() {
         )
         .await;
     }
+    // At most 128 characters.
+    let long = format!("a{}", "b".repeat(128));
+    let body = api
+        .post(
+            "/api/v1/event-types",
+            &json!({"name": long}),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        )
+        .await;
+    assert!(body["error"]["details"]["name"].is_string(), "{body}");
+    api.post(
+        "/api/v1/event-types",
+        &json!({"name": "b".repeat(128)}),
+        StatusCode::CREATED,
+    )
+    .await;
+    // The example is a JSON object; the description at most 1000 characters.
+    for example in [json!(5), json!("text"), json!([1, 2])] {
+        let body = api
+            .post(
+                "/api/v1/event-types",
+                &json!({"name": "x.y", "example": example}),
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await;
+        assert!(body["error"]["details"]["example"].is_string(), "{body}");
+    }
+    let body = api
+        .post(
+            "/api/v1/event-types",
+            &json!({"name": "x.y", "description": "d".repeat(1001)}),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        )
+        .await;
+    assert!(
+        body["error"]["details"]["description"].is_string(),
+        "{body}"
+    );
     // A missing name is a shape error naming the field.
     let body = api
         .post(

@@ -150,6 +150,11 @@ async fn webhooks_are_created_read_listed_updated_and_deleted() {
     assert_eq!(created["failure_count"], 0);
     assert_eq!(created["has_secret"], true);
     let secret = secret_of(&created);
+    let masked = created["secret_masked"]
+        .as_str()
+        .expect("secret_masked on create too");
+    assert!(masked.ends_with(&secret[secret.len() - 4..]), "{masked}");
+    assert!(!masked.contains(&secret[6..secret.len() - 4]), "{masked}");
 
     // Defaults.
     let plain = create(&api, minimal("https://hooks.example.org/in")).await;
@@ -503,6 +508,52 @@ async fn event_subscriptions_are_validated() {
         let created = create(&api, json!({"url": url, "events": good})).await;
         assert_eq!(created["events"], good);
     }
+}
+
+/// Subscriptions are checked against the catalog only when a PATCH changes them: archiving a
+/// type must not block an unrelated edit, but re-sending it is refused.
+#[tokio::test]
+async fn archiving_a_type_does_not_block_unrelated_edits() {
+    let (_app, api) = app_with_catalog(|_| {}).await;
+    let ep = create(
+        &api,
+        json!({"url": "https://example.com/hooks", "events": ["invoice.paid", "user.created"]}),
+    )
+    .await;
+    let one = format!("/api/v1/webhooks/{}", id_of(&ep));
+    api.send(
+        api.request(Method::DELETE, "/api/v1/event-types/invoice.paid"),
+        StatusCode::OK,
+    )
+    .await;
+    let patched = api
+        .send(
+            api.request(Method::PATCH, &one)
+                .json(&json!({"name": "renamed"})),
+            StatusCode::OK,
+        )
+        .await;
+    assert_eq!(patched["events"], json!(["invoice.paid", "user.created"]));
+    let body = api
+        .send(
+            api.request(Method::PATCH, &one)
+                .json(&json!({"events": ["invoice.paid", "user.created"]})),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        )
+        .await;
+    assert!(field_error(&body, "events").contains("archived"), "{body}");
+}
+
+#[tokio::test]
+async fn json_with_a_charset_is_accepted() {
+    let (_app, api) = app_with_catalog(|_| {}).await;
+    api.send(
+        api.request(Method::POST, "/api/v1/webhooks")
+            .header("content-type", "application/json; charset=utf-8")
+            .body(r#"{"url": "https://example.com/hooks", "events": ["*"]}"#),
+        StatusCode::CREATED,
+    )
+    .await;
 }
 
 #[tokio::test]
