@@ -1,7 +1,10 @@
 //! Black-box tests: each starts the real app on a random port with its own temp data dir and
 //! talks HTTP to it (or runs the real binary). One test binary, so it links once.
 
+mod api_event_types;
 mod api_keys;
+mod api_openapi;
+mod api_webhooks;
 mod auth;
 mod cli;
 mod csrf;

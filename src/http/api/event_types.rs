@@ -66,6 +66,7 @@ pub struct EventTypeIn {
 
 #[derive(Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct EventTypeListQuery {
     limit: Option<u32>,
     cursor: Option<String>,
@@ -76,7 +77,7 @@ pub struct EventTypeListQuery {
 
 /// List event types, by name.
 #[utoipa::path(get, path = "/api/v1/event-types", tag = "event-types", params(EventTypeListQuery),
-    responses((status = 200, body = Page<EventTypeOut>), (status = 401, body = super::ErrorBody)))]
+    responses((status = 200, description = "OK", body = Page<EventTypeOut>), (status = 401, description = "Missing or invalid API key", body = super::ErrorBody)))]
 async fn list_event_types(
     State(state): State<AppState>,
     _: Auth<WebhooksRead>,
@@ -100,7 +101,7 @@ async fn list_event_types(
 
 /// Add an event type (or restore an archived one of the same name).
 #[utoipa::path(post, path = "/api/v1/event-types", tag = "event-types", request_body = EventTypeIn,
-    responses((status = 201, body = EventTypeOut), (status = 409, body = super::ErrorBody), (status = 422, body = super::ErrorBody)))]
+    responses((status = 201, description = "Created", body = EventTypeOut), (status = 409, description = "Already exists", body = super::ErrorBody), (status = 422, description = "Validation failed: one details entry per field", body = super::ErrorBody)))]
 async fn create_event_type(
     State(state): State<AppState>,
     _: Auth<WebhooksWrite>,
@@ -117,7 +118,7 @@ async fn create_event_type(
 
 /// Get one event type.
 #[utoipa::path(get, path = "/api/v1/event-types/{name}", tag = "event-types",
-    responses((status = 200, body = EventTypeOut), (status = 404, body = super::ErrorBody)))]
+    responses((status = 200, description = "OK", body = EventTypeOut), (status = 404, description = "Not found", body = super::ErrorBody)))]
 async fn get_event_type(
     State(state): State<AppState>,
     _: Auth<WebhooksRead>,
@@ -131,7 +132,7 @@ async fn get_event_type(
 
 /// Archive an event type: new events of this type are refused; history stays.
 #[utoipa::path(delete, path = "/api/v1/event-types/{name}", tag = "event-types",
-    responses((status = 200, body = EventTypeOut), (status = 404, body = super::ErrorBody)))]
+    responses((status = 200, description = "OK", body = EventTypeOut), (status = 404, description = "Not found", body = super::ErrorBody)))]
 async fn archive_event_type(
     State(state): State<AppState>,
     _: Auth<WebhooksWrite>,

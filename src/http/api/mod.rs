@@ -82,6 +82,7 @@ pub const MAX_LIMIT: u32 = 100;
 /// `limit` and `cursor` of list routes.
 #[derive(serde::Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct ListQuery {
     /// 1–100, default 25.
     pub limit: Option<u32>,

@@ -188,7 +188,7 @@ fn parse_id(id: &str) -> Result<EndpointId, Error> {
 
 /// List endpoints, newest first.
 #[utoipa::path(get, path = "/api/v1/webhooks", tag = "webhooks", params(ListQuery),
-    responses((status = 200, body = Page<WebhookOut>), (status = 401, body = ErrorBody)))]
+    responses((status = 200, description = "OK", body = Page<WebhookOut>), (status = 401, description = "Missing or invalid API key", body = ErrorBody)))]
 async fn list_webhooks(
     State(state): State<AppState>,
     _: Auth<WebhooksRead>,
@@ -219,7 +219,7 @@ async fn list_webhooks(
 
 /// Create an endpoint; the response carries its signing secret, once.
 #[utoipa::path(post, path = "/api/v1/webhooks", tag = "webhooks", request_body = WebhookIn,
-    responses((status = 201, body = WebhookOut), (status = 422, body = ErrorBody), (status = 413, body = ErrorBody)))]
+    responses((status = 201, description = "Created", body = WebhookOut), (status = 422, description = "Validation failed: one details entry per field", body = ErrorBody), (status = 413, description = "Body larger than max_payload_bytes", body = ErrorBody)))]
 async fn create_webhook(
     State(state): State<AppState>,
     _: Auth<WebhooksWrite>,
@@ -235,7 +235,7 @@ async fn create_webhook(
 
 /// Get an endpoint (secret masked).
 #[utoipa::path(get, path = "/api/v1/webhooks/{id}", tag = "webhooks",
-    responses((status = 200, body = WebhookOut), (status = 404, body = ErrorBody)))]
+    responses((status = 200, description = "OK", body = WebhookOut), (status = 404, description = "Not found", body = ErrorBody)))]
 async fn get_webhook(
     State(state): State<AppState>,
     _: Auth<WebhooksRead>,
@@ -247,7 +247,7 @@ async fn get_webhook(
 
 /// Change any of the create fields (not the secret: rotate it instead).
 #[utoipa::path(patch, path = "/api/v1/webhooks/{id}", tag = "webhooks", request_body = WebhookIn,
-    responses((status = 200, body = WebhookOut), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 200, description = "OK", body = WebhookOut), (status = 404, description = "Not found", body = ErrorBody), (status = 422, description = "Validation failed: one details entry per field", body = ErrorBody)))]
 async fn update_webhook(
     State(state): State<AppState>,
     _: Auth<WebhooksWrite>,
@@ -262,7 +262,7 @@ async fn update_webhook(
 
 /// Delete an endpoint.
 #[utoipa::path(delete, path = "/api/v1/webhooks/{id}", tag = "webhooks",
-    responses((status = 204), (status = 404, body = ErrorBody)))]
+    responses((status = 204, description = "Deleted"), (status = 404, description = "Not found", body = ErrorBody)))]
 async fn delete_webhook(
     State(state): State<AppState>,
     _: Auth<WebhooksWrite>,
@@ -276,7 +276,7 @@ async fn delete_webhook(
 
 /// New signing secret (returned once); the previous one keeps signing for 24 h.
 #[utoipa::path(post, path = "/api/v1/webhooks/{id}/rotate-secret", tag = "webhooks",
-    responses((status = 200, body = WebhookOut), (status = 404, body = ErrorBody)))]
+    responses((status = 200, description = "OK", body = WebhookOut), (status = 404, description = "Not found", body = ErrorBody)))]
 async fn rotate_webhook_secret(
     State(state): State<AppState>,
     _: Auth<WebhooksWrite>,

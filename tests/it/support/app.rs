@@ -159,12 +159,18 @@ impl TestApp {
 
     /// Stops the server and closes the database, as a SIGTERM would.
     pub async fn shutdown(self) {
+        drop(self.stop().await);
+    }
+
+    /// Like `shutdown`, but hands back the data dir so a test can change it and start again
+    /// (`spawn_in`).
+    pub async fn stop(self) -> TempDir {
         let TestApp { running, data_dir } = self;
         tokio::time::timeout(Duration::from_secs(10), running.shutdown())
             .await
             .expect("shutdown finishes in time")
             .expect("shutdown succeeds");
-        drop(data_dir);
+        data_dir
     }
 }
 

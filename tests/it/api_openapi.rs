@@ -1,0 +1,249 @@
+//! `GET /api/openapi.json`: an OpenAPI 3.1 document covering every route of issue 3 with request
+//! and response schemas and the error shape, and valid according to a real validator
+//! (`openapi-spec-validator`, installed by `.ci/run`).
+
+use std::process::Command;
+
+use reqwest::StatusCode;
+use serde_json::Value;
+
+use crate::support::TestApp;
+
+/// Every route of issue 3: path, method, success status, whether it takes a JSON body.
+const ROUTES: &[(&str, &str, &str, bool)] = &[
+    ("/api/v1/event-types", "get", "200", false),
+    ("/api/v1/event-types", "post", "201", true),
+    ("/api/v1/event-types/{name}", "get", "200", false),
+    ("/api/v1/event-types/{name}", "delete", "200", false),
+    ("/api/v1/webhooks", "get", "200", false),
+    ("/api/v1/webhooks", "post", "201", true),
+    ("/api/v1/webhooks/{id}", "get", "200", false),
+    ("/api/v1/webhooks/{id}", "patch", "200", true),
+    ("/api/v1/webhooks/{id}", "delete", "204", false),
+    ("/api/v1/webhooks/{id}/rotate-secret", "post", "200", false),
+];
+
+async fn fetch_document() -> Value {
+    let app = TestApp::spawn().await;
+    // Public: no key needed.
+    app.api_anonymous()
+        .get("/api/openapi.json", StatusCode::OK)
+        .await
+}
+
+/// Follows a local `$ref` (`#/components/schemas/X`).
+fn resolve<'a>(doc: &'a Value, v: &'a Value) -> &'a Value {
+    match v.get("$ref").and_then(Value::as_str) {
+        Some(r) => {
+            let pointer = r.strip_prefix('#').expect("a local $ref");
+            let target = doc
+                .pointer(pointer)
+                .unwrap_or_else(|| panic!("dangling $ref {r}"));
+            resolve(doc, target)
+        }
+        None => v,
+    }
+}
+
+fn json_schema<'a>(doc: &'a Value, content_holder: &'a Value, what: &str) -> &'a Value {
+    let holder = resolve(doc, content_holder);
+    let schema = holder
+        .pointer("/content/application~1json/schema")
+        .unwrap_or_else(|| panic!("{what}: no application/json schema in {holder}"));
+    resolve(doc, schema)
+}
+
+#[tokio::test]
+async fn the_document_is_openapi_3_1_and_covers_every_route() {
+    let doc = fetch_document().await;
+    let version = doc["openapi"].as_str().expect("openapi version");
+    assert!(version.starts_with("3.1."), "OpenAPI {version}, want 3.1.x");
+    assert!(doc["info"]["title"].is_string());
+    assert!(doc["info"]["version"].is_string());
+
+    let schemas = &doc["components"]["schemas"];
+    let error = resolve(&doc, &schemas["ErrorBody"]);
+    assert!(error.is_object(), "no ErrorBody schema: {schemas}");
+    let detail = resolve(&doc, &error["properties"]["error"]);
+    for field in ["code", "message", "details"] {
+        assert!(
+            detail["properties"][field].is_object(),
+            "ErrorBody.error lacks {field}: {detail}"
+        );
+    }
+    let security = &doc["components"]["securitySchemes"];
+    assert!(
+        security.as_object().is_some_and(|s| !s.is_empty()),
+        "no security schemes"
+    );
+
+    for &(path, method, success, has_body) in ROUTES {
+        let what = format!("{} {path}", method.to_uppercase());
+        let op = doc["paths"][path][method].clone();
+        assert!(op.is_object(), "{what} is missing from the document");
+        let responses = &op["responses"];
+        let ok = &responses[success];
+        assert!(
+            ok.is_object(),
+            "{what}: no {success} response in {responses}"
+        );
+        if success != "204" {
+            let schema = json_schema(&doc, ok, &what);
+            assert!(
+                schema.get("properties").is_some() || schema.get("type").is_some(),
+                "{what}: empty response schema {schema}"
+            );
+        }
+        // At least one documented error answers with the error shape.
+        let errors: Vec<&String> = responses
+            .as_object()
+            .unwrap()
+            .keys()
+            .filter(|k| k.starts_with('4'))
+            .collect();
+        assert!(!errors.is_empty(), "{what}: no error responses documented");
+        for code in errors {
+            let schema = responses[code.as_str()]
+                .pointer("/content/application~1json/schema/$ref")
+                .and_then(Value::as_str);
+            assert_eq!(
+                schema,
+                Some("#/components/schemas/ErrorBody"),
+                "{what}: the {code} response is not an ErrorBody"
+            );
+        }
+        if has_body {
+            let body = &op["requestBody"];
+            assert!(body.is_object(), "{what}: no requestBody");
+            let schema = json_schema(&doc, body, &what);
+            assert!(
+                schema["properties"].is_object(),
+                "{what}: request schema without properties: {schema}"
+            );
+        }
+        // Path templates declare their parameters.
+        for param in path
+            .split('/')
+            .filter_map(|s| s.strip_prefix('{').and_then(|s| s.strip_suffix('}')))
+        {
+            let declared = op["parameters"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .chain(
+                    doc["paths"][path]["parameters"]
+                        .as_array()
+                        .into_iter()
+                        .flatten(),
+                )
+                .any(|p| p["name"] == param && p["in"] == "path");
+            assert!(
+                declared,
+                "{what}: path parameter {{{param}}} is not declared"
+            );
+        }
+    }
+
+    // Paging parameters are query parameters.
+    for path in ["/api/v1/event-types", "/api/v1/webhooks"] {
+        let params = doc["paths"][path]["get"]["parameters"]
+            .as_array()
+            .unwrap_or_else(|| panic!("GET {path}: no parameters"));
+        for name in ["limit", "cursor"] {
+            let p = params
+                .iter()
+                .find(|p| p["name"] == name)
+                .unwrap_or_else(|| panic!("GET {path}: no {name} parameter"));
+            assert_eq!(
+                p["in"], "query",
+                "GET {path}: {name} is not a query parameter"
+            );
+        }
+    }
+
+    // The webhook request lists every create field, the response the masked secret.
+    let webhook_in = json_schema(
+        &doc,
+        &doc["paths"]["/api/v1/webhooks"]["post"]["requestBody"],
+        "POST /api/v1/webhooks",
+    );
+    for field in [
+        "url",
+        "events",
+        "name",
+        "description",
+        "enabled",
+        "headers",
+        "retry_count",
+        "timeout_seconds",
+        "channels",
+        "tls_verify",
+        "secret",
+    ] {
+        assert!(
+            webhook_in["properties"][field].is_object(),
+            "WebhookIn lacks {field}"
+        );
+    }
+    let webhook_out = json_schema(
+        &doc,
+        &doc["paths"]["/api/v1/webhooks/{id}"]["get"]["responses"]["200"],
+        "GET /api/v1/webhooks/{id}",
+    );
+    for field in ["id", "url", "events", "has_secret", "secret_masked"] {
+        assert!(
+            webhook_out["properties"][field].is_object(),
+            "WebhookOut lacks {field}"
+        );
+    }
+    let page = json_schema(
+        &doc,
+        &doc["paths"]["/api/v1/webhooks"]["get"]["responses"]["200"],
+        "GET /api/v1/webhooks",
+    );
+    assert!(page["properties"]["data"].is_object(), "{page}");
+    assert!(page["properties"]["next_cursor"].is_object(), "{page}");
+}
+
+/// Runs `python3 -m openapi_spec_validator` on the served document. Skips (with a message) when
+/// the validator is not installed, unless CI is set: then it fails.
+#[tokio::test]
+async fn the_document_passes_openapi_spec_validator() {
+    let in_ci = std::env::var("CI").is_ok_and(|v| !v.is_empty() && v != "false" && v != "0");
+    let probe = Command::new("python3")
+        .args(["-c", "import openapi_spec_validator"])
+        .output();
+    let available = matches!(&probe, Ok(out) if out.status.success());
+    if !available {
+        let why = match &probe {
+            Ok(out) => String::from_utf8_lossy(&out.stderr).trim().to_owned(),
+            Err(e) => format!("python3 did not run: {e}"),
+        };
+        assert!(
+            !in_ci,
+            "CI is set but the OpenAPI validator is missing ({why}); \
+             install it: python3 -m pip install openapi-spec-validator"
+        );
+        eprintln!(
+            "SKIPPED the_document_passes_openapi_spec_validator: openapi-spec-validator is not \
+             installed ({why}); install it with: python3 -m pip install openapi-spec-validator"
+        );
+        return;
+    }
+
+    let doc = fetch_document().await;
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("openapi.json");
+    std::fs::write(&file, serde_json::to_vec_pretty(&doc).unwrap()).unwrap();
+    let out = Command::new("python3")
+        .args(["-m", "openapi_spec_validator", "--schema", "3.1"])
+        .arg(&file)
+        .output()
+        .expect("python3 runs");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        out.status.success(),
+        "openapi-spec-validator refused the document:\n{stdout}\n{stderr}"
+    );
+}
