@@ -24,7 +24,10 @@ struct Seen {
 }
 
 fn now_us() -> u64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_micros() as u64
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_micros() as u64
 }
 
 struct Hookd {
@@ -42,7 +45,11 @@ impl Drop for Hookd {
 }
 
 fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 async fn start_hookd() -> Hookd {
@@ -56,17 +63,46 @@ async fn start_hookd() -> Hookd {
     let key = String::from_utf8(out.stdout).unwrap().trim().to_owned();
     let port = free_port();
     let child = Command::new(bin)
-        .args(["--data-dir", &data, "--listen", &format!("127.0.0.1:{port}"), "--allow-http-targets", "--allow-private-targets"])
-        .args(["--delivery-concurrency", "128", "--endpoint-concurrency", "64", "--log-level", "warn"])
+        .args([
+            "--data-dir",
+            &data,
+            "--listen",
+            &format!("127.0.0.1:{port}"),
+            "--allow-http-targets",
+            "--allow-private-targets",
+        ])
+        .args([
+            "--delivery-concurrency",
+            "128",
+            "--endpoint-concurrency",
+            "64",
+            "--log-level",
+            "warn",
+        ])
         .stdout(Stdio::null())
-        .stderr(Stdio::null())
+        // Warnings and errors go to a file to read after a run.
+        .stderr(
+            std::fs::File::create(std::env::temp_dir().join("hookd-bench.log"))
+                .map(Stdio::from)
+                .unwrap_or(Stdio::null()),
+        )
         .spawn()
         .expect("start hookd");
     let url = format!("http://127.0.0.1:{port}");
     let client = reqwest::Client::new();
     for _ in 0..200 {
-        if client.get(format!("{url}/healthz")).send().await.is_ok_and(|r| r.status().is_success()) {
-            return Hookd { child, url, key, _dir: dir };
+        if client
+            .get(format!("{url}/healthz"))
+            .send()
+            .await
+            .is_ok_and(|r| r.status().is_success())
+        {
+            return Hookd {
+                child,
+                url,
+                key,
+                _dir: dir,
+            };
         }
         tokio::time::sleep(Duration::from_millis(25)).await;
     }
@@ -85,22 +121,28 @@ fn peak_rss_mb(pid: u32) -> f64 {
 }
 
 async fn start_receiver(seen: Arc<Mutex<Seen>>) -> String {
-    let app = axum::Router::new().fallback(move |uri: axum::http::Uri, headers: HeaderMap, body: Bytes| {
-        let seen = seen.clone();
-        async move {
-            let at = now_us();
-            let id = headers.get("webhook-id").and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
-            let sent = serde_json::from_slice::<serde_json::Value>(&body)
-                .ok()
-                .and_then(|v| v["data"]["sent_us"].as_u64())
-                .unwrap_or(at);
-            let mut s = seen.lock().unwrap();
-            *s.counts.entry((uri.path().to_owned(), id)).or_default() += 1;
-            s.latencies_us.push(at.saturating_sub(sent));
-            s.total += 1;
-            "ok"
-        }
-    });
+    let app = axum::Router::new().fallback(
+        move |uri: axum::http::Uri, headers: HeaderMap, body: Bytes| {
+            let seen = seen.clone();
+            async move {
+                let at = now_us();
+                let id = headers
+                    .get("webhook-id")
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or("")
+                    .to_owned();
+                let sent = serde_json::from_slice::<serde_json::Value>(&body)
+                    .ok()
+                    .and_then(|v| v["data"]["sent_us"].as_u64())
+                    .unwrap_or(at);
+                let mut s = seen.lock().unwrap();
+                *s.counts.entry((uri.path().to_owned(), id)).or_default() += 1;
+                s.latencies_us.push(at.saturating_sub(sent));
+                s.total += 1;
+                "ok"
+            }
+        },
+    );
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
     tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
@@ -110,7 +152,13 @@ async fn start_receiver(seen: Arc<Mutex<Seen>>) -> String {
 async fn setup(h: &Hookd, receiver: &str, endpoints: usize) {
     let c = reqwest::Client::new();
     let auth = format!("Bearer {}", h.key);
-    let r = c.post(format!("{}/api/v1/event-types", h.url)).header("authorization", &auth).json(&json!({"name": "bench.event"})).send().await.unwrap();
+    let r = c
+        .post(format!("{}/api/v1/event-types", h.url))
+        .header("authorization", &auth)
+        .json(&json!({"name": "bench.event"}))
+        .send()
+        .await
+        .unwrap();
     assert!(r.status().is_success(), "event type: {}", r.status());
     for i in 0..endpoints {
         let r = c
@@ -126,12 +174,20 @@ async fn setup(h: &Hookd, receiver: &str, endpoints: usize) {
 
 /// Sends `events` events with `CONCURRENCY` workers, or paced at `rate` events/s.
 async fn ingest(h: &Hookd, events: usize, rate: Option<u64>) -> Duration {
-    let client = reqwest::Client::builder().pool_max_idle_per_host(CONCURRENCY).build().unwrap();
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(CONCURRENCY)
+        .build()
+        .unwrap();
     let next = Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let start = Instant::now();
     let mut tasks = vec![];
     for _ in 0..CONCURRENCY {
-        let (client, next, url, auth) = (client.clone(), next.clone(), format!("{}/api/v1/events", h.url), format!("Bearer {}", h.key));
+        let (client, next, url, auth) = (
+            client.clone(),
+            next.clone(),
+            format!("{}/api/v1/events", h.url),
+            format!("Bearer {}", h.key),
+        );
         tasks.push(tokio::spawn(async move {
             loop {
                 let i = next.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
@@ -143,7 +199,13 @@ async fn ingest(h: &Hookd, events: usize, rate: Option<u64>) -> Duration {
                     tokio::time::sleep_until(due.into()).await;
                 }
                 let body = json!({"type": "bench.event", "data": {"n": i, "sent_us": now_us()}});
-                let r = client.post(&url).header("authorization", &auth).json(&body).send().await.expect("ingest");
+                let r = client
+                    .post(&url)
+                    .header("authorization", &auth)
+                    .json(&body)
+                    .send()
+                    .await
+                    .expect("ingest");
                 assert_eq!(r.status(), 202, "ingest answered {}", r.status());
             }
         }));
@@ -178,12 +240,17 @@ async fn workload(name: &str, events: usize, endpoints: usize, rate: Option<u64>
     tokio::time::sleep(Duration::from_millis(500)).await;
     let s = seen.lock().unwrap();
     let unique = s.counts.len() as u64;
-    let dups: u64 = s.counts.values().map(|&c| u64::from(c.saturating_sub(1))).sum();
+    let dups: u64 = s
+        .counts
+        .values()
+        .map(|&c| u64::from(c.saturating_sub(1)))
+        .sum();
     let mut lat = s.latencies_us.clone();
     lat.sort_unstable();
     println!(
         "{name}: {events} events x {endpoints} endpoint(s){}\n  ingest: {:.0} events/s ({:.2} s)\n  deliveries: {:.0} /s ({} in {:.2} s)\n  latency ingest->receipt: p50 {:.1} ms, p99 {:.1} ms\n  peak RSS: {:.1} MB\n  lost: {}, duplicated: {}",
-        rate.map(|r| format!(" at {r} events/s")).unwrap_or_default(),
+        rate.map(|r| format!(" at {r} events/s"))
+            .unwrap_or_default(),
         events as f64 / ingest_time.as_secs_f64(),
         ingest_time.as_secs_f64(),
         expected as f64 / all_time.as_secs_f64(),
@@ -199,7 +266,10 @@ async fn workload(name: &str, events: usize, endpoints: usize, rate: Option<u64>
 
 #[tokio::main]
 async fn main() {
-    let only: Vec<String> = std::env::args().skip(1).filter(|a| !a.starts_with('-')).collect();
+    let only: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| !a.starts_with('-'))
+        .collect();
     let run = |w: &str| only.is_empty() || only.iter().any(|o| o == w);
     if run("a") {
         workload("(a)", 20_000, 1, None).await;

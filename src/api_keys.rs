@@ -11,6 +11,7 @@ use crate::timestamp::Timestamp;
 pub const KEY_PREFIX: &str = "hk_";
 const SHOWN_PREFIX_LEN: usize = 10;
 pub const MAX_NAME_LEN: usize = 100;
+const LAST_USED_GRANULARITY: std::time::Duration = std::time::Duration::from_secs(60);
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Scope {
@@ -162,20 +163,35 @@ pub async fn create(db: &Db, name: &str, scopes: Vec<Scope>) -> Result<(ApiKey, 
     Ok((key, plaintext))
 }
 
-/// The live key for a presented plaintext, recording its use.
+/// The live key for a presented plaintext. Its use is recorded at most once a minute, so
+/// authentication does not add a write to every API request.
 pub async fn authenticate(db: &Db, presented: &str) -> Result<Option<ApiKey>> {
     if !presented.starts_with(KEY_PREFIX) || presented.len() > 128 {
         return Ok(None);
     }
     let row: Option<Row> = sqlx::query_as(
-        "update api_keys set last_used_at = ? where key_hash = ? and revoked_at is null
-         returning id, name, prefix, scopes, created_at, last_used_at, revoked_at",
+        "select id, name, prefix, scopes, created_at, last_used_at, revoked_at from api_keys
+         where key_hash = ? and revoked_at is null",
     )
-    .bind(Timestamp::now())
     .bind(crypto::sha256_hex(presented))
     .fetch_optional(db)
     .await?;
-    Ok(row.map(ApiKey::from))
+    let Some(mut key) = row.map(ApiKey::from) else {
+        return Ok(None);
+    };
+    let now = Timestamp::now();
+    if key
+        .last_used_at
+        .is_none_or(|t| t < now.minus(LAST_USED_GRANULARITY))
+    {
+        sqlx::query("update api_keys set last_used_at = ? where id = ?")
+            .bind(now)
+            .bind(&key.id)
+            .execute(db)
+            .await?;
+        key.last_used_at = Some(now);
+    }
+    Ok(Some(key))
 }
 
 pub async fn list(db: &Db) -> Result<Vec<ApiKey>> {

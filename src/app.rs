@@ -40,6 +40,15 @@ impl App {
         let db = db::open(&config.data_dir).await?;
         let keyring = Keyring::load_or_create(&config.data_dir, config.secret_key.as_deref())?;
         delivery::metrics::handle();
+        let unreadable = crate::endpoints::count_unreadable_secrets(&db, &keyring).await?;
+        if unreadable > 0 {
+            tracing::error!(
+                endpoints = unreadable,
+                "signing secrets cannot be decrypted: secret.key (or secret_key) is not the key they were \
+                 written with. Deliveries to these endpoints fail (nothing is sent unsigned) until the \
+                 original key is restored or their secrets are rotated"
+            );
+        }
         let sessions = SqliteStore::new(db.clone());
         sessions
             .migrate()

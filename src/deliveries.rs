@@ -112,13 +112,6 @@ pub async fn insert_pending(
         .await?;
         ids.push(id);
     }
-    if !endpoint_ids.is_empty() {
-        sqlx::query("update endpoints set last_triggered_at = ? where id in (select value from json_each(?))")
-            .bind(now)
-            .bind(serde_json::to_string(endpoint_ids).unwrap_or_default())
-            .execute(&mut *conn)
-            .await?;
-    }
     Ok(ids)
 }
 

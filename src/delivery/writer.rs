@@ -118,8 +118,11 @@ async fn run_batch(db: &Db, ops: Vec<Op>, handoff: &Handoff, on_disabled: &impl 
     let mut replies = Vec::with_capacity(ops.len());
     let mut disabled = Vec::new();
     let outcome: Result<()> = async {
-        let mut tx = db.begin().await?;
+        // IMMEDIATE takes the write lock up front: a deferred transaction that reads first
+        // cannot wait for the lock when it upgrades, and would fail with SQLITE_BUSY.
+        let mut tx = db.begin_with("BEGIN IMMEDIATE").await?;
         let mut catalog: Option<(HashSet<String>, Vec<Endpoint>)> = None;
+        let mut triggered: HashSet<EndpointId> = HashSet::new();
         for op in ops {
             match op {
                 Op::Ingest { event, only, reply } => {
@@ -133,19 +136,26 @@ async fn run_batch(db: &Db, ops: Vec<Op>, handoff: &Handoff, on_disabled: &impl 
                         catalog = Some((names.into_iter().collect(), eps));
                     }
                     let (names, eps) = catalog.as_ref().expect("catalog loaded");
-                    // A savepoint per event: one failing insert must not undo its batch-mates.
-                    let mut sp = sqlx::Connection::begin(&mut *tx).await?;
-                    let result =
-                        ingest_one(&mut sp, &event, only.as_ref(), names, eps, now, handoff).await;
-                    match result {
+                    // Refusals (unknown type) happen before any write; a database error fails
+                    // the whole batch, so no event is ever half stored.
+                    let found = (names, eps.as_slice());
+                    let result = ingest_one(
+                        &mut tx,
+                        &event,
+                        only.as_ref(),
+                        found,
+                        now,
+                        handoff,
+                        &mut triggered,
+                    );
+                    match result.await {
                         Ok((ingested, jobs)) => {
-                            sp.commit().await?;
                             replies.push(Reply::Ingest(reply, Ok(ingested), jobs));
                         }
-                        Err(e) => {
-                            sp.rollback().await?;
-                            replies.push(Reply::Ingest(reply, Err(e), vec![]));
+                        Err(e @ Error::Invalid(_)) => {
+                            replies.push(Reply::Ingest(reply, Err(e), vec![]))
                         }
+                        Err(e) => return Err(e),
                     }
                 }
                 Op::Record { outcome, done } => {
@@ -166,6 +176,10 @@ async fn run_batch(db: &Db, ops: Vec<Op>, handoff: &Handoff, on_disabled: &impl 
                     deliveries::release(&mut tx, Some(&ids)).await?;
                 }
             }
+        }
+        if !triggered.is_empty() {
+            let ids: Vec<EndpointId> = triggered.into_iter().collect();
+            endpoints::mark_triggered(&mut tx, &ids, now).await?;
         }
         tx.commit().await?;
         Ok(())
@@ -215,10 +229,10 @@ async fn ingest_one(
     conn: &mut sqlx::SqliteConnection,
     event: &NewEvent,
     only: Option<&EndpointId>,
-    catalog: &HashSet<String>,
-    endpoints: &[Endpoint],
+    (catalog, endpoints): (&HashSet<String>, &[Endpoint]),
     now: Timestamp,
     handoff: &Handoff,
+    triggered: &mut HashSet<EndpointId>,
 ) -> Result<(Ingested, Vec<Job>)> {
     if only.is_none() && !catalog.contains(&event.event_type) {
         return Err(Error::invalid(
@@ -274,6 +288,7 @@ async fn ingest_one(
             })
             .is_ok();
     let ids = deliveries::insert_pending(conn, &event.id, &targets, now, claimed).await?;
+    triggered.extend(targets.iter().cloned());
     let jobs = if claimed {
         ids.iter()
             .zip(&targets)

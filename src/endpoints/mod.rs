@@ -13,8 +13,8 @@ use crate::ids::EndpointId;
 use crate::timestamp::Timestamp;
 
 pub use store::{
-    create, delete, drop_expired_previous_secrets, enabled, get, list, rotate_secret, set_enabled,
-    signing_secrets, update,
+    count_unreadable_secrets, create, delete, drop_expired_previous_secrets, enabled, get, list,
+    mark_triggered, rotate_secret, set_enabled, signing_secrets, update,
 };
 pub use validate::{RESERVED_HEADERS, TargetRules, check_url, validate};
 

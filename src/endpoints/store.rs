@@ -188,11 +188,21 @@ pub async fn rotate_secret(
 ) -> Result<(Endpoint, Secret)> {
     let secret = supplied.unwrap_or_else(Secret::generate);
     let now = Timestamp::now();
+    // A current secret the key cannot open (key file lost) is not kept as the previous one:
+    // it could never sign, and keeping it would block signing for the whole overlap.
+    let current: Option<Vec<u8>> =
+        sqlx::query_scalar("select secret_enc from endpoints where id = ?")
+            .bind(id)
+            .fetch_optional(db)
+            .await?;
+    let keep_previous = current.is_some_and(|sealed| keyring.decrypt(&sealed).is_ok());
     let row: Option<Row> = sqlx::query_as(&format!(
-        "update endpoints set previous_secret_enc = secret_enc, previous_expires_at = ?,
-             secret_enc = ?, secret_hint = ?, updated_at = ?
-         where id = ? returning {COLUMNS}"
+        "update endpoints set previous_secret_enc = case when ?1 then secret_enc end,
+             previous_expires_at = case when ?1 then ?2 end,
+             secret_enc = ?3, secret_hint = ?4, updated_at = ?5
+         where id = ?6 returning {COLUMNS}"
     ))
+    .bind(keep_previous)
     .bind(now.plus(ROTATION_OVERLAP))
     .bind(keyring.encrypt(secret.expose().as_bytes()))
     .bind(hint(&secret))
@@ -255,4 +265,32 @@ pub async fn drop_expired_previous_secrets(db: &Db, now: Timestamp) -> Result<u6
     .execute(db)
     .await?
     .rows_affected())
+}
+
+/// How many endpoints have a current secret the key cannot open (checked at start, so a lost
+/// or replaced key file is reported at once, not at the first delivery).
+pub async fn count_unreadable_secrets(db: &Db, keyring: &Keyring) -> Result<usize> {
+    let sealed: Vec<Vec<u8>> = sqlx::query_scalar("select secret_enc from endpoints")
+        .fetch_all(db)
+        .await?;
+    Ok(sealed
+        .iter()
+        .filter(|s| keyring.decrypt(s).is_err())
+        .count())
+}
+
+/// Records that deliveries to these endpoints were just created (once per ingest batch).
+pub async fn mark_triggered(
+    conn: &mut sqlx::SqliteConnection,
+    ids: &[EndpointId],
+    now: Timestamp,
+) -> Result<()> {
+    sqlx::query(
+        "update endpoints set last_triggered_at = ? where id in (select value from json_each(?))",
+    )
+    .bind(now)
+    .bind(serde_json::to_string(ids).unwrap_or_default())
+    .execute(conn)
+    .await?;
+    Ok(())
 }

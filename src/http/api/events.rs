@@ -56,8 +56,8 @@ pub struct EventAccepted {
 /// Send an event. 202 once it and its deliveries are committed; 200 with the original event for
 /// a repeated idempotency key.
 #[utoipa::path(post, path = "/api/v1/events", tag = "events", request_body = EventIn,
-    responses((status = 202, body = EventAccepted), (status = 200, body = EventAccepted, description = "idempotent replay"),
-        (status = 413, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 202, description = "Accepted", body = EventAccepted), (status = 200, body = EventAccepted, description = "idempotent replay"),
+        (status = 413, description = "Body larger than max_payload_bytes", body = ErrorBody), (status = 422, description = "Validation failed: one details entry per field", body = ErrorBody)))]
 async fn create_event(
     State(state): State<AppState>,
     _: Auth<EventsWrite>,
@@ -117,6 +117,7 @@ impl EventOut {
 
 #[derive(Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct EventListQuery {
     limit: Option<u32>,
     cursor: Option<String>,
@@ -138,7 +139,7 @@ pub fn parse_time(field: &str, v: Option<&str>) -> Result<Option<Timestamp>, Err
 
 /// List events, newest first.
 #[utoipa::path(get, path = "/api/v1/events", tag = "events", params(EventListQuery),
-    responses((status = 200, body = Page<EventOut>), (status = 422, body = ErrorBody)))]
+    responses((status = 200, description = "OK", body = Page<EventOut>), (status = 422, description = "Validation failed: one details entry per field", body = ErrorBody)))]
 async fn list_events(
     State(state): State<AppState>,
     _: Auth<WebhooksRead>,
@@ -167,7 +168,7 @@ async fn list_events(
 
 /// Get an event with its deliveries.
 #[utoipa::path(get, path = "/api/v1/events/{id}", tag = "events",
-    responses((status = 200, body = EventOut), (status = 404, body = ErrorBody)))]
+    responses((status = 200, description = "OK", body = EventOut), (status = 404, description = "Not found", body = ErrorBody)))]
 async fn get_event(
     State(state): State<AppState>,
     _: Auth<WebhooksRead>,
@@ -287,7 +288,7 @@ pub async fn delivery_with_attempts(
 
 /// Get a delivery with every attempt.
 #[utoipa::path(get, path = "/api/v1/deliveries/{id}", tag = "deliveries",
-    responses((status = 200, body = DeliveryOut), (status = 404, body = ErrorBody)))]
+    responses((status = 200, description = "OK", body = DeliveryOut), (status = 404, description = "Not found", body = ErrorBody)))]
 async fn get_delivery(
     State(state): State<AppState>,
     _: Auth<WebhooksRead>,
@@ -299,7 +300,7 @@ async fn get_delivery(
 
 /// Attempt a delivery again now; returns it with the new attempt.
 #[utoipa::path(post, path = "/api/v1/deliveries/{id}/retry", tag = "deliveries",
-    responses((status = 200, body = DeliveryOut), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+    responses((status = 200, description = "OK", body = DeliveryOut), (status = 404, description = "Not found", body = ErrorBody), (status = 409, description = "Conflict", body = ErrorBody)))]
 async fn retry_delivery(
     State(state): State<AppState>,
     _: Auth<WebhooksWrite>,

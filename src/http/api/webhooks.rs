@@ -301,7 +301,7 @@ pub struct TestIn {
 /// Send a test event to this endpoint through the normal signed path; returns the delivery
 /// with its first attempt.
 #[utoipa::path(post, path = "/api/v1/webhooks/{id}/test", tag = "webhooks", request_body = TestIn,
-    responses((status = 200, body = DeliveryOut), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 200, description = "OK", body = DeliveryOut), (status = 404, description = "Not found", body = ErrorBody), (status = 422, description = "Validation failed: one details entry per field", body = ErrorBody)))]
 async fn test_webhook(
     State(state): State<AppState>,
     _: Auth<WebhooksWrite>,
@@ -345,7 +345,7 @@ pub struct TestUrlOut {
 /// One signed `webhook.test` attempt to a URL that is not saved (same SSRF policy); the result
 /// is returned, nothing is stored.
 #[utoipa::path(post, path = "/api/v1/webhooks/test-url", tag = "webhooks", request_body = TestUrlIn,
-    responses((status = 200, body = TestUrlOut), (status = 422, body = ErrorBody)))]
+    responses((status = 200, description = "OK", body = TestUrlOut), (status = 422, description = "Validation failed: one details entry per field", body = ErrorBody)))]
 async fn test_url(
     State(state): State<AppState>,
     _: Auth<WebhooksWrite>,
@@ -382,6 +382,7 @@ async fn test_url(
 
 #[derive(Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct DeliveryListQuery {
     limit: Option<u32>,
     cursor: Option<String>,
@@ -395,7 +396,7 @@ pub struct DeliveryListQuery {
 
 /// This endpoint's deliveries, newest first.
 #[utoipa::path(get, path = "/api/v1/webhooks/{id}/deliveries", tag = "webhooks", params(DeliveryListQuery),
-    responses((status = 200, body = Page<DeliveryOut>), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 200, description = "OK", body = Page<DeliveryOut>), (status = 404, description = "Not found", body = ErrorBody), (status = 422, description = "Validation failed: one details entry per field", body = ErrorBody)))]
 async fn list_webhook_deliveries(
     State(state): State<AppState>,
     _: Auth<WebhooksRead>,
