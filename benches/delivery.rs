@@ -52,6 +52,8 @@ fn free_port() -> u16 {
         .port()
 }
 
+// The child is reaped in `Hookd::drop`, which clippy cannot see.
+#[allow(clippy::zombie_processes)]
 async fn start_hookd() -> Hookd {
     let bin = env!("CARGO_BIN_EXE_hookd");
     let dir = tempfile::tempdir().unwrap();
