@@ -7,6 +7,7 @@ mod api_openapi;
 mod api_webhooks;
 mod auth;
 mod cli;
+mod crash;
 mod csrf;
 mod harness;
 mod pages;
