@@ -1,10 +1,16 @@
 //! Black-box tests: each starts the real app on a random port with its own temp data dir and
 //! talks HTTP to it (or runs the real binary). One test binary, so it links once.
 
+mod api_events;
 mod api_keys;
 mod auth;
 mod cli;
 mod csrf;
+mod delivery_fanout;
+mod delivery_kit;
+mod delivery_retries;
+mod delivery_shutdown;
+mod delivery_signing;
 mod harness;
 mod pages;
 mod roles;
