@@ -6,6 +6,7 @@ mod api_keys;
 mod auth;
 mod cli;
 mod csrf;
+mod delivery_crash;
 mod delivery_fanout;
 mod delivery_kit;
 mod delivery_retries;
