@@ -485,3 +485,140 @@ async fn the_deliveries_of_an_endpoint_can_be_filtered_by_status_and_type() {
         assert!(w["p95_response_ms"].is_number(), "{window}: {endpoint}");
     }
 }
+
+#[tokio::test]
+async fn retry_after_is_capped_at_one_hour() {
+    // Arrange
+    let hook = Hook::always(Reply::status(503).header("retry-after", "86400")).await;
+    let (env, _) = one_endpoint(hook.url(), json!({"retry_count": 2})).await;
+
+    // Act
+    let (_, dlv) = send_one(&env).await;
+    let first = env.wait_attempts(&dlv, 1).await;
+
+    // Assert
+    assert_eq!(first["status"], "pending");
+    let started = time_of(attempts(&first)[0]["started_at"].as_str().unwrap());
+    let next = time_of(first["next_attempt_at"].as_str().unwrap());
+    let wait = next - started;
+    assert!(
+        wait >= time::Duration::minutes(59) && wait <= time::Duration::minutes(61),
+        "Retry-After: 86400 planned the retry {wait} later; the cap is 1 h"
+    );
+}
+
+#[tokio::test]
+async fn every_attempt_is_signed_with_its_own_timestamp() {
+    // Arrange: the retry comes ≥ 1 s later (Retry-After), so its timestamp differs.
+    let hook = Hook::scripted(
+        vec![Reply::status(503).header("retry-after", "1")],
+        Reply::status(200),
+    )
+    .await;
+    let env = Env::start(|_| {}).await;
+    env.event_type("thing.happened").await;
+    let wh = env
+        .webhook(json!({"url": hook.url(), "events": ["*"], "retry_count": 1}))
+        .await;
+    let secret = wh["secret"].as_str().unwrap();
+
+    // Act
+    let (_, dlv) = send_one(&env).await;
+    env.wait_status(&dlv, "succeeded").await;
+
+    // Assert
+    let hits = hook.hits();
+    assert_eq!(hits.len(), 2);
+    let t0: i64 = hits[0].header("webhook-timestamp").parse().unwrap();
+    let t1: i64 = hits[1].header("webhook-timestamp").parse().unwrap();
+    assert!(
+        t1 > t0,
+        "the retry carries a fresh timestamp ({t0} then {t1})"
+    );
+    use base64::Engine;
+    use hmac::{Hmac, KeyInit, Mac};
+    let key = base64::engine::general_purpose::STANDARD
+        .decode(secret.strip_prefix("whsec_").unwrap())
+        .unwrap();
+    let mut mac = Hmac::<sha2::Sha256>::new_from_slice(&key).unwrap();
+    mac.update(format!("{}.{t1}.", hits[1].header("webhook-id")).as_bytes());
+    mac.update(&hits[1].body);
+    let expect = format!(
+        "v1,{}",
+        base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes())
+    );
+    assert_eq!(hits[1].header("webhook-signature"), expect);
+}
+
+#[tokio::test]
+async fn a_url_changed_during_retries_is_used_by_the_next_attempt() {
+    // Arrange: the old URL asks for a 1 s pause; the endpoint is moved meanwhile.
+    let old = Hook::always(Reply::status(503).header("retry-after", "1")).await;
+    let new = Hook::ok().await;
+    let (env, wh) = one_endpoint(old.url(), json!({"retry_count": 3})).await;
+    let (_, dlv) = send_one(&env).await;
+    env.wait_attempts(&dlv, 1).await;
+
+    // Act
+    env.api
+        .send(
+            env.api
+                .request(reqwest::Method::PATCH, &format!("/api/v1/webhooks/{wh}"))
+                .json(&json!({"url": new.url()})),
+            StatusCode::OK,
+        )
+        .await;
+    let done = env.wait_status(&dlv, "succeeded").await;
+
+    // Assert
+    assert_eq!(old.hits().len(), 1);
+    assert_eq!(new.hits().len(), 1);
+    let used = attempts(&done)[1]["url"].as_str().unwrap();
+    assert!(used.starts_with(new.url()), "{used}");
+}
+
+#[tokio::test]
+async fn a_successful_manual_retry_resets_the_failure_count() {
+    // Arrange
+    let hook = Hook::always(Reply::status(500)).await;
+    let (env, wh) = one_endpoint(hook.url(), json!({"retry_count": 0})).await;
+    for _ in 0..2 {
+        let (_, dlv) = send_one(&env).await;
+        env.wait_status(&dlv, "failed").await;
+    }
+    let (_, last) = send_one(&env).await;
+    env.wait_status(&last, "failed").await;
+    assert_eq!(env.endpoint(&wh).await["failure_count"], 3);
+    hook.set_default(Reply::status(200));
+
+    // Act
+    env.api
+        .post(
+            &format!("/api/v1/deliveries/{last}/retry"),
+            &json!({}),
+            StatusCode::OK,
+        )
+        .await;
+
+    // Assert
+    let endpoint = env.endpoint(&wh).await;
+    assert_eq!(endpoint["failure_count"], 0, "{endpoint}");
+    assert!(endpoint["last_success_at"].is_string());
+}
+
+#[tokio::test]
+async fn a_huge_response_body_does_not_stall_the_attempt() {
+    // Arrange
+    let huge = "y".repeat(4 * 1024 * 1024);
+    let hook = Hook::always(Reply::status(200).body(&huge)).await;
+    let (env, _) = one_endpoint(hook.url(), json!({"timeout_seconds": 5})).await;
+
+    // Act
+    let (_, dlv) = send_one(&env).await;
+    let done = env.wait_status(&dlv, "succeeded").await;
+
+    // Assert
+    let a = &attempts(&done)[0];
+    assert_eq!(a["response_body"].as_str().unwrap().len(), 8 * 1024);
+    assert_eq!(a["succeeded"], true);
+}

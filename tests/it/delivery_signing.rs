@@ -48,7 +48,7 @@ async fn a_delivery_carries_every_header_the_exact_body_and_valid_signatures() {
         .webhook(json!({
             "url": format!("{}/in", hook.url()),
             "events": ["invoice.paid"],
-            "headers": {"X-Tenant": "acme", "X-Trace": "t-1"},
+            "headers": {"X-Tenant": "acme", "X-Trace": "t-1", "Authorization": "Bearer receiver-token"},
         }))
         .await;
     let secret = wh["secret"].as_str().unwrap().to_owned();
@@ -89,6 +89,7 @@ async fn a_delivery_carries_every_header_the_exact_body_and_valid_signatures() {
     );
     assert_eq!(hit.header("x-tenant"), "acme");
     assert_eq!(hit.header("x-trace"), "t-1");
+    assert_eq!(hit.header("authorization"), "Bearer receiver-token");
 
     // Assert: the body, exactly
     let body = hit.text();
@@ -132,9 +133,14 @@ async fn a_delivery_carries_every_header_the_exact_body_and_valid_signatures() {
             "{name} is not masked in the attempt record: {v}"
         );
     }
+    assert_eq!(shown["x-tenant"], "acme");
     assert!(
         !dlv.to_string().contains(&secret),
         "secret leaked into the delivery record"
+    );
+    assert!(
+        !dlv.to_string().contains("receiver-token"),
+        "a credential-like custom header is masked in the attempt record: {shown}"
     );
 }
 
