@@ -7,6 +7,7 @@ use reqwest::StatusCode;
 use serde_json::json;
 
 use crate::delivery_kit::{Env, Hook, Reply, attempts, closed_port};
+use crate::support::wait_until;
 
 /// An app with one event type and one endpoint at `url`; returns the env and the endpoint id.
 async fn one_endpoint(url: &str, extra: serde_json::Value) -> (Env, String) {
@@ -621,4 +622,84 @@ async fn a_huge_response_body_does_not_stall_the_attempt() {
     let a = &attempts(&done)[0];
     assert_eq!(a["response_body"].as_str().unwrap().len(), 8 * 1024);
     assert_eq!(a["succeeded"], true);
+}
+
+#[tokio::test]
+async fn a_disabled_endpoint_gets_no_retries_until_it_is_enabled_again() {
+    // Arrange: the first attempt fails and asks for a 1 s pause.
+    let hook = Hook::scripted(
+        vec![Reply::status(503).header("retry-after", "1")],
+        Reply::status(200),
+    )
+    .await;
+    let (env, wh) = one_endpoint(hook.url(), json!({"retry_count": 3})).await;
+    let (_, dlv) = send_one(&env).await;
+    let first = env.wait_attempts(&dlv, 1).await;
+    let patch = |enabled: bool| {
+        env.api.send(
+            env.api
+                .request(reqwest::Method::PATCH, &format!("/api/v1/webhooks/{wh}"))
+                .json(&json!({"enabled": enabled})),
+            StatusCode::OK,
+        )
+    };
+
+    // Act: disable it before the retry falls due, and let the due time pass.
+    patch(false).await;
+    let due = time_of(first["next_attempt_at"].as_str().unwrap());
+    wait_until(
+        Duration::from_secs(5),
+        "the retry's due time has passed",
+        || async {
+            (time::OffsetDateTime::now_utc() > due + time::Duration::milliseconds(1500))
+                .then_some(())
+        },
+    )
+    .await;
+
+    // Assert: nothing was sent while disabled…
+    assert_eq!(
+        hook.hits().len(),
+        1,
+        "a disabled endpoint must not receive retries"
+    );
+    assert_eq!(env.delivery(&dlv).await["status"], "pending");
+    // …and re-enabling resumes the delivery.
+    patch(true).await;
+    env.wait_status(&dlv, "succeeded").await;
+    assert_eq!(hook.hits().len(), 2);
+}
+
+#[tokio::test]
+async fn a_manual_retry_of_an_attempt_in_flight_is_a_conflict() {
+    // Arrange: the receiver holds the first attempt for 2 s.
+    let hook = Hook::always(Reply::status(200).delay(Duration::from_secs(2))).await;
+    let (env, _) = one_endpoint(hook.url(), json!({"timeout_seconds": 5})).await;
+    let (_, dlv) = send_one(&env).await;
+    hook.wait_for(1).await;
+
+    // Act
+    let conflict = env
+        .api
+        .post(
+            &format!("/api/v1/deliveries/{dlv}/retry"),
+            &json!({}),
+            StatusCode::CONFLICT,
+        )
+        .await;
+    let missing = env
+        .api
+        .post(
+            "/api/v1/deliveries/dlv_00000000000000000000000000000000/retry",
+            &json!({}),
+            StatusCode::NOT_FOUND,
+        )
+        .await;
+
+    // Assert
+    assert!(conflict["error"]["message"].is_string(), "{conflict}");
+    assert!(missing["error"].is_object());
+    let done = env.wait_status(&dlv, "succeeded").await;
+    assert_eq!(attempts(&done).len(), 1);
+    assert_eq!(hook.hits().len(), 1);
 }
