@@ -150,6 +150,7 @@ pub async fn claim_due(
              select id from deliveries
              where status = 'pending' and claimed_at is null and next_attempt_at <= ?1
                and endpoint_id not in (select value from json_each(?2))
+               and endpoint_id in (select id from endpoints where enabled = 1)
              order by next_attempt_at limit ?3)
          returning id",
     )
@@ -222,9 +223,13 @@ pub async fn release(conn: &mut SqliteConnection, ids: Option<&[DeliveryId]>) ->
     Ok(done.rows_affected())
 }
 
-/// When the next unclaimed pending delivery falls due.
+/// When the next unclaimed pending delivery of an enabled endpoint falls due. (A disabled
+/// endpoint's deliveries wait, unclaimed, until it is enabled again.)
 pub async fn next_due_at(db: &Db) -> Result<Option<Timestamp>> {
-    Ok(sqlx::query_scalar("select min(next_attempt_at) from deliveries where status = 'pending' and claimed_at is null")
+    Ok(sqlx::query_scalar(
+        "select min(next_attempt_at) from deliveries where status = 'pending' and claimed_at is null
+           and endpoint_id in (select id from endpoints where enabled = 1)",
+    )
         .fetch_one(db)
         .await?)
 }
