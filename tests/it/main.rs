@@ -9,6 +9,7 @@ mod csrf;
 mod delivery_crash;
 mod delivery_fanout;
 mod delivery_kit;
+mod delivery_retention;
 mod delivery_retries;
 mod delivery_shutdown;
 mod delivery_signing;
