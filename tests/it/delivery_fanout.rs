@@ -196,3 +196,47 @@ async fn a_hanging_endpoint_does_not_delay_a_healthy_one() {
             .is_some_and(|e| e.contains("timed out"))
     }));
 }
+
+#[tokio::test]
+async fn concurrent_requests_with_one_idempotency_key_create_one_event() {
+    // Arrange
+    let env = Env::start(|_| {}).await;
+    env.event_type("order.created").await;
+    let hook = Hook::ok().await;
+    env.webhook(json!({"url": hook.url(), "events": ["*"]}))
+        .await;
+    let body = json!({"type": "order.created", "data": {}, "idempotency_key": "race-1"});
+
+    // Act: 16 at once, so they share group-commit batches.
+    let sends: Vec<_> = (0..16)
+        .map(|_| {
+            let req = env
+                .api
+                .request(reqwest::Method::POST, "/api/v1/events")
+                .json(&body);
+            tokio::spawn(async move {
+                let resp = req.send().await.unwrap();
+                let status = resp.status();
+                let json: serde_json::Value = resp.json().await.unwrap();
+                (status, json["id"].as_str().unwrap_or_default().to_owned())
+            })
+        })
+        .collect();
+    let mut results = vec![];
+    for s in sends {
+        results.push(s.await.unwrap());
+    }
+
+    // Assert
+    let created = results
+        .iter()
+        .filter(|(s, _)| *s == StatusCode::ACCEPTED)
+        .count();
+    let replayed = results.iter().filter(|(s, _)| *s == StatusCode::OK).count();
+    assert_eq!((created, replayed), (1, 15), "{results:?}");
+    let ids: BTreeSet<&str> = results.iter().map(|(_, id)| id.as_str()).collect();
+    assert_eq!(ids.len(), 1, "{results:?}");
+    hook.wait_for(1).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(hook.hits().len(), 1);
+}
