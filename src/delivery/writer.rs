@@ -118,7 +118,11 @@ async fn run_batch(db: &Db, ops: Vec<Op>, handoff: &Handoff, on_disabled: &impl 
     let mut replies = Vec::with_capacity(ops.len());
     let mut disabled = Vec::new();
     let outcome: Result<()> = async {
-        let mut tx = db.begin().await?;
+        // IMMEDIATE: take the write lock now. A deferred transaction starts as a reader (the
+        // catalog query below) and fails with SQLITE_BUSY_SNAPSHOT (517), without waiting, if
+        // any other connection (e.g. an API key's last_used_at update) commits before its first
+        // write; the whole batch would be lost as 500s.
+        let mut tx = db.begin_with("BEGIN IMMEDIATE").await?;
         let mut catalog: Option<(HashSet<String>, Vec<Endpoint>)> = None;
         for op in ops {
             match op {
