@@ -152,3 +152,47 @@ async fn metrics_expose_ingest_attempts_durations_and_the_pending_queue() {
     );
     assert!(text.contains("hookd_oldest_pending_age_seconds"));
 }
+
+#[tokio::test]
+async fn concurrent_ingest_acknowledges_and_delivers_every_event_once() {
+    // Arrange
+    let env = Env::start(|_| {}).await;
+    env.event_type("burst.tick").await;
+    let hook = Hook::ok().await;
+    env.webhook(json!({"url": hook.url(), "events": ["*"]}))
+        .await;
+
+    // Act: 64 requests at once share group-commit batches with each other and with the API
+    // key's bookkeeping writes.
+    let sends: Vec<_> = (0..64)
+        .map(|i| {
+            let req = env
+                .api
+                .request(Method::POST, "/api/v1/events")
+                .json(&json!({"type": "burst.tick", "data": {"i": i}}));
+            tokio::spawn(async move {
+                let resp = req.send().await.unwrap();
+                let status = resp.status();
+                (status, resp.text().await.unwrap())
+            })
+        })
+        .collect();
+    let mut ids = std::collections::BTreeSet::new();
+    for s in sends {
+        let (status, body) = s.await.unwrap();
+        assert_eq!(status, StatusCode::ACCEPTED, "{body}");
+        let v: Value = serde_json::from_str(&body).unwrap();
+        ids.insert(v["id"].as_str().unwrap().to_owned());
+    }
+
+    // Assert
+    assert_eq!(ids.len(), 64);
+    let hits = hook.wait_for(64).await;
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    let got: std::collections::BTreeSet<String> = hits
+        .iter()
+        .map(|h| h.header("webhook-id").to_owned())
+        .collect();
+    assert_eq!(got, ids);
+    assert_eq!(hook.hits().len(), 64, "each event delivered once");
+}
