@@ -425,7 +425,13 @@ async fn test_url_sends_one_signed_attempt_and_returns_it_inline() {
 async fn test_url_refuses_blocked_targets_when_private_addresses_are_not_allowed() {
     // Arrange
     let hook = Hook::ok().await;
-    let env = Env::start(|cfg| cfg.allow_private_targets = false).await;
+    let port = hook.url().rsplit(':').next().unwrap().to_owned();
+    let env = Env::start(|cfg| {
+        cfg.allow_private_targets = false;
+        cfg.dns_overrides
+            .insert("internal.test".into(), vec!["10.1.2.3".parse().unwrap()]);
+    })
+    .await;
 
     // Act
     let refused = env
@@ -436,9 +442,21 @@ async fn test_url_refuses_blocked_targets_when_private_addresses_are_not_allowed
             StatusCode::UNPROCESSABLE_ENTITY,
         )
         .await;
+    let by_name = env
+        .api
+        .post(
+            "/api/v1/webhooks/test-url",
+            &json!({"url": format!("http://internal.test:{port}/")}),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        )
+        .await;
 
     // Assert
     assert!(refused["error"]["message"].is_string(), "{refused}");
+    assert!(
+        by_name.to_string().contains("10.1.2.3"),
+        "the refusal names the resolved address: {by_name}"
+    );
     tokio::time::sleep(Duration::from_millis(200)).await;
     assert!(hook.hits().is_empty());
 }
