@@ -721,3 +721,32 @@ async fn a_manual_retry_of_an_attempt_in_flight_is_a_conflict() {
     assert_eq!(attempts(&done).len(), 1);
     assert_eq!(hook.hits().len(), 1);
 }
+
+#[tokio::test]
+async fn a_test_send_refuses_bad_input_and_unknown_endpoints() {
+    // Arrange
+    let hook = Hook::ok().await;
+    let (env, wh) = one_endpoint(hook.url(), json!({})).await;
+
+    // Act + Assert
+    for body in [
+        json!({"event_type": "no.such.type"}),
+        json!({"data": [1, 2, 3]}),
+    ] {
+        env.api
+            .post(
+                &format!("/api/v1/webhooks/{wh}/test"),
+                &body,
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await;
+    }
+    env.api
+        .post(
+            "/api/v1/webhooks/wh_00000000000000000000000000000000/test",
+            &json!({}),
+            StatusCode::NOT_FOUND,
+        )
+        .await;
+    assert!(hook.hits().is_empty());
+}
