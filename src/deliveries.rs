@@ -143,6 +143,7 @@ pub async fn claim_due(
              select id from deliveries
              where status = 'pending' and claimed_at is null and next_attempt_at <= ?1
                and endpoint_id not in (select value from json_each(?2))
+               and endpoint_id in (select id from endpoints where enabled = 1)
              order by next_attempt_at limit ?3)
          returning id",
     )
@@ -215,9 +216,13 @@ pub async fn release(conn: &mut SqliteConnection, ids: Option<&[DeliveryId]>) ->
     Ok(done.rows_affected())
 }
 
-/// When the next unclaimed pending delivery falls due.
+/// When the next unclaimed pending delivery of an enabled endpoint falls due. (A disabled
+/// endpoint's deliveries wait, unclaimed, until it is enabled again.)
 pub async fn next_due_at(db: &Db) -> Result<Option<Timestamp>> {
-    Ok(sqlx::query_scalar("select min(next_attempt_at) from deliveries where status = 'pending' and claimed_at is null")
+    Ok(sqlx::query_scalar(
+        "select min(next_attempt_at) from deliveries where status = 'pending' and claimed_at is null
+           and endpoint_id in (select id from endpoints where enabled = 1)",
+    )
         .fetch_one(db)
         .await?)
 }
@@ -478,7 +483,9 @@ pub async fn pending_summary(db: &Db) -> Result<(i64, Option<Timestamp>)> {
 pub async fn prune_batch(db: &Db, cutoff: Timestamp, batch: u32) -> Result<u64> {
     let mut total = 0;
     for sql in [
-        "delete from attempts where rowid in (select rowid from attempts where started_at < ? limit ?)",
+        // A pending delivery keeps its whole history until it ends.
+        "delete from attempts where rowid in (select a.rowid from attempts a join deliveries d on d.id = a.delivery_id
+             where a.started_at < ? and d.status != 'pending' limit ?)",
         "delete from deliveries where rowid in (select rowid from deliveries where created_at < ? and status != 'pending' limit ?)",
         "delete from events where rowid in (select e.rowid from events e where e.created_at < ?
              and not exists (select 1 from deliveries d where d.event_id = e.id) limit ?)",

@@ -142,9 +142,11 @@ impl DeliveryHandle {
         self.wake.notify_one();
     }
 
-    /// Endpoint settings changed: stop using the cached copy.
+    /// Endpoint settings changed: stop using the cached copy, and look at the table again (a
+    /// re-enabled endpoint's waiting deliveries are due at once).
     pub fn endpoint_changed(&self, id: &EndpointId) {
         self.shared.forget(id);
+        self.wake();
     }
 
     /// Resolves a URL's host and applies the SSRF policy. A name that cannot be resolved now

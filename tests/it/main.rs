@@ -2,13 +2,20 @@
 //! talks HTTP to it (or runs the real binary). One test binary, so it links once.
 
 mod api_event_types;
+mod api_events;
 mod api_keys;
 mod api_openapi;
 mod api_webhooks;
 mod auth;
 mod cli;
-mod crash;
 mod csrf;
+mod delivery_crash;
+mod delivery_fanout;
+mod delivery_kit;
+mod delivery_retention;
+mod delivery_retries;
+mod delivery_shutdown;
+mod delivery_signing;
 mod harness;
 mod pages;
 mod roles;

@@ -157,6 +157,16 @@ impl TestApp {
         key
     }
 
+    /// Like `shutdown`, but hands back the data dir so a test can start the app on it again.
+    pub async fn stop_keeping_data(self) -> TempDir {
+        let TestApp { running, data_dir } = self;
+        tokio::time::timeout(Duration::from_secs(15), running.shutdown())
+            .await
+            .expect("shutdown finishes in time")
+            .expect("shutdown succeeds");
+        data_dir
+    }
+
     /// Stops the server and closes the database, as a SIGTERM would.
     pub async fn shutdown(self) {
         drop(self.stop().await);

@@ -242,6 +242,15 @@ impl ApiClient {
         self.send(self.request(Method::GET, path), expect).await
     }
 
+    /// GETs `path` and returns only the status (for polling until something changes).
+    pub async fn fetch_status(&self, path: &str) -> StatusCode {
+        self.request(Method::GET, path)
+            .send()
+            .await
+            .expect("request reaches the app")
+            .status()
+    }
+
     pub async fn post(&self, path: &str, body: &Value, expect: StatusCode) -> Value {
         self.send(self.request(Method::POST, path).json(body), expect)
             .await
