@@ -289,7 +289,12 @@ impl Dispatcher {
     }
 
     /// Starts queued jobs, round-robin over endpoints, while slots are free.
+    ///
+    /// Fairness: an endpoint that already has attempts running may not take the last quarter of
+    /// the global slots, which stay for endpoints with nothing running; so several hanging
+    /// endpoints together cannot starve a healthy one for a whole timeout.
     fn start_what_fits(&mut self) {
+        let shared_slots = (self.max_in_flight - self.max_in_flight / 4).max(1);
         let mut progress = true;
         while progress && self.in_flight < self.max_in_flight {
             progress = false;
@@ -304,7 +309,8 @@ impl Dispatcher {
                     break;
                 }
                 let running = self.running.entry(id.clone()).or_default();
-                if *running >= self.per_endpoint {
+                if *running >= self.per_endpoint || (*running > 0 && self.in_flight >= shared_slots)
+                {
                     continue;
                 }
                 let Some(job) = self.queues.get_mut(&id).and_then(VecDeque::pop_front) else {

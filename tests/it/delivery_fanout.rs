@@ -127,6 +127,45 @@ async fn a_repeated_idempotency_key_returns_the_original_event_and_sends_nothing
 }
 
 #[tokio::test]
+async fn several_hanging_endpoints_together_do_not_take_every_slot() {
+    // Arrange: three hanging endpoints could hold 3 × 4 = 12 attempts, more than the 8 global
+    // slots; a healthy endpoint arrives after their backlogs.
+    let env = Env::start(|cfg| {
+        cfg.endpoint_concurrency = 4;
+        cfg.delivery_concurrency = 8;
+    })
+    .await;
+    env.event_type("a.event").await;
+    env.event_type("b.event").await;
+    let hanging = Hook::always(Reply::status(200).delay(Duration::from_secs(5))).await;
+    let healthy = Hook::ok().await;
+    for _ in 0..3 {
+        env.webhook(json!({"url": hanging.url(), "events": ["a.event"], "timeout_seconds": 1, "retry_count": 0}))
+            .await;
+    }
+    env.webhook(json!({"url": healthy.url(), "events": ["b.event"]}))
+        .await;
+    for i in 0..10 {
+        env.send("a.event", json!({"i": i})).await;
+    }
+
+    // Act
+    let start = Instant::now();
+    for i in 0..10 {
+        env.send("b.event", json!({"i": i})).await;
+    }
+    healthy.wait_for(10).await;
+    let took = start.elapsed();
+
+    // Assert: had the hanging endpoints taken all 8 slots, B would have waited for their 1 s
+    // timeouts.
+    assert!(
+        took < Duration::from_millis(900),
+        "the healthy endpoint waited {took:?} behind hanging ones"
+    );
+}
+
+#[tokio::test]
 async fn a_hanging_endpoint_does_not_delay_a_healthy_one() {
     // Arrange: A's receiver hangs past its 1 s timeout; B answers at once.
     let env = Env::start(|cfg| {
