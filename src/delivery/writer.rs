@@ -123,6 +123,7 @@ async fn run_batch(db: &Db, ops: Vec<Op>, handoff: &Handoff, on_disabled: &impl 
         let mut tx = db.begin_with("BEGIN IMMEDIATE").await?;
         let mut catalog: Option<(HashSet<String>, Vec<Endpoint>)> = None;
         let mut triggered: HashSet<EndpointId> = HashSet::new();
+        let mut outcomes: Vec<Outcome> = Vec::new();
         for op in ops {
             match op {
                 Op::Ingest { event, only, reply } => {
@@ -159,24 +160,31 @@ async fn run_batch(db: &Db, ops: Vec<Op>, handoff: &Handoff, on_disabled: &impl 
                     }
                 }
                 Op::Record { outcome, done } => {
-                    disabled.extend(
-                        deliveries::record(&mut tx, std::slice::from_ref(&outcome), now).await?,
-                    );
+                    // Recorded together below (or before the next claim), a few statements
+                    // for the whole batch.
+                    outcomes.push(outcome);
                     replies.push(Reply::Done(done));
                 }
                 Op::Claim { limit, skip, reply } => {
+                    disabled.extend(deliveries::record(&mut tx, &outcomes, now).await?);
+                    outcomes.clear();
                     let jobs = deliveries::claim_due(&mut tx, now, limit, &skip).await;
                     replies.push(Reply::Claim(reply, jobs));
                 }
                 Op::ClaimOne { id, reply } => {
+                    disabled.extend(deliveries::record(&mut tx, &outcomes, now).await?);
+                    outcomes.clear();
                     let job = deliveries::claim_one(&mut tx, &id, now).await;
                     replies.push(Reply::ClaimOne(reply, job));
                 }
                 Op::Release { ids } => {
+                    disabled.extend(deliveries::record(&mut tx, &outcomes, now).await?);
+                    outcomes.clear();
                     deliveries::release(&mut tx, Some(&ids)).await?;
                 }
             }
         }
+        disabled.extend(deliveries::record(&mut tx, &outcomes, now).await?);
         if !triggered.is_empty() {
             let ids: Vec<EndpointId> = triggered.into_iter().collect();
             endpoints::mark_triggered(&mut tx, &ids, now).await?;
