@@ -94,24 +94,28 @@ pub async fn insert_pending(
     now: Timestamp,
     claimed: bool,
 ) -> Result<Vec<DeliveryId>> {
-    let mut ids = Vec::with_capacity(endpoint_ids.len());
-    for endpoint_id in endpoint_ids {
-        let id = DeliveryId::generate();
-        sqlx::query(
-            "insert into deliveries (id, event_id, endpoint_id, status, next_attempt_at, claimed_at, created_at, updated_at)
-             values (?, ?, ?, 'pending', ?, ?, ?, ?)",
-        )
-        .bind(&id)
-        .bind(event_id)
-        .bind(endpoint_id)
-        .bind(now)
-        .bind(claimed.then_some(now))
-        .bind(now)
-        .bind(now)
-        .execute(&mut *conn)
-        .await?;
-        ids.push(id);
+    if endpoint_ids.is_empty() {
+        return Ok(vec![]);
     }
+    // One statement for the whole fan-out: each statement is a round trip to SQLite's thread.
+    let ids: Vec<DeliveryId> = endpoint_ids
+        .iter()
+        .map(|_| DeliveryId::generate())
+        .collect();
+    let rows = serde_json::to_string(&ids.iter().zip(endpoint_ids).collect::<Vec<_>>())
+        .map_err(anyhow::Error::from)?;
+    sqlx::query(
+        "insert into deliveries (id, event_id, endpoint_id, status, next_attempt_at, claimed_at, created_at, updated_at)
+         select value->>0, ?, value->>1, 'pending', ?, ?, ?, ? from json_each(?)",
+    )
+    .bind(event_id)
+    .bind(now)
+    .bind(claimed.then_some(now))
+    .bind(now)
+    .bind(now)
+    .bind(rows)
+    .execute(&mut *conn)
+    .await?;
     Ok(ids)
 }
 
