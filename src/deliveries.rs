@@ -9,6 +9,7 @@ use sqlx::SqliteConnection;
 use crate::db::Db;
 use crate::error::{Error, Result};
 use crate::ids::{AttemptId, DeliveryId, EndpointId, EventId};
+use crate::stats;
 use crate::timestamp::Timestamp;
 
 /// Consecutive failed deliveries over at least this long disable an endpoint (with ≥ 10 of them).
@@ -262,8 +263,8 @@ pub struct Outcome {
     pub next: Next,
 }
 
-/// Records attempts and moves deliveries and endpoint bookkeeping on, in three statements for
-/// the whole batch plus one per endpoint (each statement is a round trip to SQLite's thread).
+/// Records attempts, moves deliveries, hourly roll-ups and endpoint bookkeeping on, in a few
+/// statements for the whole batch plus one per endpoint (each statement is a round trip to SQLite's thread).
 /// Returns the endpoints that this batch auto-disabled.
 pub async fn record(
     conn: &mut SqliteConnection,
@@ -318,6 +319,20 @@ pub async fn record(
     .bind(&batch)
     .execute(&mut *conn)
     .await?;
+
+    let samples: Vec<stats::Sample> = outcomes
+        .iter()
+        .map(|o| stats::Sample {
+            endpoint_id: &o.endpoint_id,
+            ended: match o.next {
+                Next::Succeeded => Some(true),
+                Next::Failed => Some(false),
+                Next::RetryAt(_) => None,
+            },
+            response_ms: o.attempt.response_status.map(|_| o.attempt.duration_ms),
+        })
+        .collect();
+    stats::add(&mut *conn, now, &samples).await?;
 
     // Endpoint bookkeeping, folded per endpoint in order: a success ends the failure streak.
     #[derive(Default)]
@@ -456,52 +471,6 @@ pub async fn list(
         rows.reverse();
     }
     Ok(rows)
-}
-
-/// Delivery outcomes and response times of one endpoint over a window.
-#[derive(Debug, Clone, Default, Serialize)]
-pub struct WindowStats {
-    pub succeeded: i64,
-    pub failed: i64,
-    pub avg_response_ms: Option<f64>,
-    pub p95_response_ms: Option<i64>,
-}
-
-pub async fn stats(db: &Db, endpoint_id: &EndpointId, since: Timestamp) -> Result<WindowStats> {
-    let (succeeded, failed): (i64, i64) = sqlx::query_as(
-        "select coalesce(sum(status = 'succeeded'), 0), coalesce(sum(status = 'failed'), 0)
-         from deliveries where endpoint_id = ? and updated_at >= ?",
-    )
-    .bind(endpoint_id)
-    .bind(since)
-    .fetch_one(db)
-    .await?;
-    let (count, avg): (i64, Option<f64>) = sqlx::query_as(
-        "select count(*), avg(duration_ms) from attempts where endpoint_id = ? and started_at >= ? and response_status is not null",
-    )
-    .bind(endpoint_id)
-    .bind(since)
-    .fetch_one(db)
-    .await?;
-    let p95 = if count == 0 {
-        None
-    } else {
-        sqlx::query_scalar(
-            "select duration_ms from attempts where endpoint_id = ? and started_at >= ? and response_status is not null
-             order by duration_ms limit 1 offset ?",
-        )
-        .bind(endpoint_id)
-        .bind(since)
-        .bind(((count as f64) * 0.95).ceil() as i64 - 1)
-        .fetch_optional(db)
-        .await?
-    };
-    Ok(WindowStats {
-        succeeded,
-        failed,
-        avg_response_ms: avg.map(|a| (a * 10.0).round() / 10.0),
-        p95_response_ms: p95,
-    })
 }
 
 /// Pending deliveries and the age of the oldest, for metrics and the overview.

@@ -31,6 +31,8 @@ pub mod http;
 pub mod ids;
 /// Shared handler state.
 pub mod state;
+/// Hourly per-endpoint roll-ups: stats, sparklines, response-time histograms.
+pub mod stats;
 /// Millisecond timestamps.
 pub mod timestamp;
 /// Dashboard users, passwords, setup token and login throttle.

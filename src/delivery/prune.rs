@@ -6,12 +6,13 @@ use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 
 use crate::db::Db;
-use crate::deliveries;
 use crate::timestamp::Timestamp;
+use crate::{deliveries, stats};
 
 const EVERY: Duration = Duration::from_secs(3600);
 const BATCH: u32 = 500;
 const PAUSE: Duration = Duration::from_millis(50);
+const ROLLUPS_KEPT: Duration = Duration::from_secs(31 * 24 * 3600);
 
 pub async fn run(db: Db, retention_days: u32, stop: CancellationToken) {
     let keep = Duration::from_secs(u64::from(retention_days) * 24 * 3600);
@@ -38,7 +39,8 @@ pub async fn run_once(
     stop: &CancellationToken,
 ) -> crate::error::Result<u64> {
     crate::endpoints::drop_expired_previous_secrets(db, Timestamp::now()).await?;
-    let mut total = 0;
+    // Roll-ups are tiny; they stay for the 30-day stats even when the history goes sooner.
+    let mut total = stats::prune(db, cutoff.min(Timestamp::now().minus(ROLLUPS_KEPT))).await?;
     loop {
         let n = deliveries::prune_batch(db, cutoff, BATCH).await?;
         total += n;

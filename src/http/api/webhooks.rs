@@ -1,6 +1,7 @@
 //! /api/v1/webhooks: endpoints and their signing secrets.
 
 use std::collections::BTreeMap;
+use std::time::Duration;
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -52,25 +53,18 @@ pub struct StatsOut {
 
 async fn stats(state: &AppState, id: &EndpointId) -> Result<StatsOut, Error> {
     let now = crate::timestamp::Timestamp::now();
-    let w = |s: crate::deliveries::WindowStats| WindowStatsOut {
-        succeeded: s.succeeded,
-        failed: s.failed,
-        avg_response_ms: s.avg_response_ms,
-        p95_response_ms: s.p95_response_ms,
+    let window = async |hours: u64| -> Result<WindowStatsOut, Error> {
+        let s = crate::stats::window(&state.db, id, now, Duration::from_secs(hours * 3600)).await?;
+        Ok(WindowStatsOut {
+            succeeded: s.succeeded,
+            failed: s.failed,
+            avg_response_ms: s.avg_response_ms,
+            p95_response_ms: s.p95_response_ms,
+        })
     };
     Ok(StatsOut {
-        last_24h: w(deliveries::stats(
-            &state.db,
-            id,
-            now.minus(std::time::Duration::from_secs(24 * 3600)),
-        )
-        .await?),
-        last_30d: w(deliveries::stats(
-            &state.db,
-            id,
-            now.minus(std::time::Duration::from_secs(30 * 24 * 3600)),
-        )
-        .await?),
+        last_24h: window(24).await?,
+        last_30d: window(30 * 24).await?,
     })
 }
 

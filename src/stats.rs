@@ -1,0 +1,258 @@
+//! Hourly per-endpoint roll-ups of delivery outcomes and response times. The delivery engine
+//! adds to them with each batch of outcomes; stats, sparklines and charts read a few dozen rows
+//! instead of scanning the history.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use serde::Serialize;
+use sqlx::SqliteConnection;
+
+use crate::db::Db;
+use crate::error::Result;
+use crate::ids::EndpointId;
+use crate::timestamp::Timestamp;
+
+const HOUR_MS: i64 = 3_600_000;
+
+/// Upper bounds (inclusive, ms) of the response-time histogram buckets; one more bucket holds
+/// everything slower. Fine enough that an interpolated p95 is within a few percent.
+pub const BUCKET_BOUNDS_MS: [i64; 27] = [
+    1, 2, 5, 10, 15, 20, 30, 40, 50, 75, 100, 150, 200, 300, 400, 500, 750, 1000, 1500, 2000, 3000,
+    5000, 7500, 10_000, 15_000, 20_000, 30_000,
+];
+
+/// What one attempt adds to its endpoint's hour.
+#[derive(Debug, Clone)]
+pub struct Sample<'a> {
+    pub endpoint_id: &'a EndpointId,
+    /// `Some(true)` when the delivery ended succeeded, `Some(false)` when it ended failed.
+    pub ended: Option<bool>,
+    /// The response time, when the attempt got an HTTP response.
+    pub response_ms: Option<i64>,
+}
+
+fn hour_of(t: Timestamp) -> i64 {
+    t.millis() - t.millis().rem_euclid(HOUR_MS)
+}
+
+fn bucket_of(ms: i64) -> usize {
+    BUCKET_BOUNDS_MS.partition_point(|&b| b < ms)
+}
+
+/// Adds a batch of samples to the hour of `now`, in two statements. Samples of endpoints
+/// deleted meanwhile are dropped.
+pub async fn add(
+    conn: &mut SqliteConnection,
+    now: Timestamp,
+    samples: &[Sample<'_>],
+) -> Result<()> {
+    if samples.is_empty() {
+        return Ok(());
+    }
+    let mut counts: HashMap<&EndpointId, [i64; 4]> = HashMap::new();
+    let mut latency: HashMap<(&EndpointId, usize), i64> = HashMap::new();
+    for s in samples {
+        let c = counts.entry(s.endpoint_id).or_default();
+        match s.ended {
+            Some(true) => c[0] += 1,
+            Some(false) => c[1] += 1,
+            None => {}
+        }
+        if let Some(ms) = s.response_ms {
+            c[2] += 1;
+            c[3] += ms;
+            *latency.entry((s.endpoint_id, bucket_of(ms))).or_default() += 1;
+        }
+    }
+    let counts: Vec<_> = counts
+        .into_iter()
+        .map(|(id, [ok, failed, n, ms])| (id, ok, failed, n, ms))
+        .collect();
+    let latency: Vec<_> = latency.into_iter().map(|((id, b), n)| (id, b, n)).collect();
+    let hour = hour_of(now);
+    // `where true` lets SQLite parse the upsert after a join.
+    sqlx::query(
+        "insert into endpoint_hourly (endpoint_id, hour, succeeded, failed, attempts, duration_ms)
+         select j.value->>0, ?1, j.value->>1, j.value->>2, j.value->>3, j.value->>4
+         from json_each(?2) j join endpoints e on e.id = j.value->>0 where true
+         on conflict (endpoint_id, hour) do update set succeeded = succeeded + excluded.succeeded,
+             failed = failed + excluded.failed, attempts = attempts + excluded.attempts,
+             duration_ms = duration_ms + excluded.duration_ms",
+    )
+    .bind(hour)
+    .bind(serde_json::to_string(&counts).map_err(anyhow::Error::from)?)
+    .execute(&mut *conn)
+    .await?;
+    if !latency.is_empty() {
+        sqlx::query(
+            "insert into endpoint_latency_hourly (endpoint_id, hour, bucket, count)
+             select j.value->>0, ?1, j.value->>1, j.value->>2
+             from json_each(?2) j join endpoints e on e.id = j.value->>0 where true
+             on conflict (endpoint_id, hour, bucket) do update set count = count + excluded.count",
+        )
+        .bind(hour)
+        .bind(serde_json::to_string(&latency).map_err(anyhow::Error::from)?)
+        .execute(&mut *conn)
+        .await?;
+    }
+    Ok(())
+}
+
+/// Delivery outcomes and response times of one endpoint over a window.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct WindowStats {
+    pub succeeded: i64,
+    pub failed: i64,
+    pub avg_response_ms: Option<f64>,
+    /// Interpolated from the histogram.
+    pub p95_response_ms: Option<i64>,
+}
+
+impl WindowStats {
+    /// Share of ended deliveries that succeeded, 0–100.
+    pub fn success_rate(&self) -> Option<f64> {
+        let ended = self.succeeded + self.failed;
+        (ended > 0).then(|| self.succeeded as f64 * 100.0 / ended as f64)
+    }
+}
+
+/// Stats of the hours that began at or after the hour containing `now - window`.
+pub async fn window(
+    db: &Db,
+    endpoint_id: &EndpointId,
+    now: Timestamp,
+    window: Duration,
+) -> Result<WindowStats> {
+    let since = hour_of(now.minus(window));
+    let (succeeded, failed, attempts, duration): (i64, i64, i64, i64) = sqlx::query_as(
+        "select coalesce(sum(succeeded), 0), coalesce(sum(failed), 0), coalesce(sum(attempts), 0),
+                coalesce(sum(duration_ms), 0)
+         from endpoint_hourly where endpoint_id = ? and hour >= ?",
+    )
+    .bind(endpoint_id)
+    .bind(since)
+    .fetch_one(db)
+    .await?;
+    let buckets: Vec<(i64, i64)> = sqlx::query_as(
+        "select bucket, sum(count) from endpoint_latency_hourly where endpoint_id = ? and hour >= ?
+         group by bucket order by bucket",
+    )
+    .bind(endpoint_id)
+    .bind(since)
+    .fetch_all(db)
+    .await?;
+    Ok(WindowStats {
+        succeeded,
+        failed,
+        avg_response_ms: (attempts > 0)
+            .then(|| (duration as f64 / attempts as f64 * 10.0).round() / 10.0),
+        p95_response_ms: quantile(&buckets, 0.95),
+    })
+}
+
+/// The `q` quantile of a histogram of (bucket, count), interpolated linearly inside its bucket.
+fn quantile(buckets: &[(i64, i64)], q: f64) -> Option<i64> {
+    let total: i64 = buckets.iter().map(|(_, n)| n).sum();
+    if total == 0 {
+        return None;
+    }
+    let rank = q * total as f64;
+    let mut seen = 0i64;
+    for &(b, n) in buckets {
+        if n > 0 && (seen + n) as f64 >= rank {
+            let b = b.clamp(0, BUCKET_BOUNDS_MS.len() as i64) as usize;
+            let lower = if b == 0 { 0 } else { BUCKET_BOUNDS_MS[b - 1] };
+            let Some(&upper) = BUCKET_BOUNDS_MS.get(b) else {
+                return Some(lower); // slower than the last bound: say at least that
+            };
+            let within = ((rank - seen as f64) / n as f64).clamp(0.0, 1.0);
+            return Some((lower as f64 + within * (upper - lower) as f64).round() as i64);
+        }
+        seen += n;
+    }
+    None
+}
+
+/// Outcomes of one endpoint in one hour.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Hour {
+    pub succeeded: i64,
+    pub failed: i64,
+}
+
+/// Per endpoint, the last `hours` hours up to the current one, oldest first (empty hours zero).
+pub async fn hourly(
+    db: &Db,
+    now: Timestamp,
+    hours: usize,
+) -> Result<HashMap<EndpointId, Vec<Hour>>> {
+    let current = hour_of(now);
+    let first = current - (hours as i64 - 1) * HOUR_MS;
+    let rows: Vec<(EndpointId, i64, i64, i64)> = sqlx::query_as(
+        "select endpoint_id, hour, succeeded, failed from endpoint_hourly where hour >= ? and hour <= ?",
+    )
+    .bind(first)
+    .bind(current)
+    .fetch_all(db)
+    .await?;
+    let mut out: HashMap<EndpointId, Vec<Hour>> = HashMap::new();
+    for (id, hour, succeeded, failed) in rows {
+        let slots = out
+            .entry(id)
+            .or_insert_with(|| vec![Hour::default(); hours]);
+        slots[((hour - first) / HOUR_MS) as usize] = Hour { succeeded, failed };
+    }
+    Ok(out)
+}
+
+/// Drops roll-ups of hours before `cutoff`.
+pub async fn prune(db: &Db, cutoff: Timestamp) -> Result<u64> {
+    let mut n = 0;
+    for sql in [
+        "delete from endpoint_hourly where hour < ?",
+        "delete from endpoint_latency_hourly where hour < ?",
+    ] {
+        n += sqlx::query(sql)
+            .bind(cutoff)
+            .execute(db)
+            .await?
+            .rows_affected();
+    }
+    Ok(n)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn buckets_are_inclusive_upper_bounds() {
+        assert_eq!(bucket_of(0), 0);
+        assert_eq!(bucket_of(1), 0);
+        assert_eq!(bucket_of(2), 1);
+        assert_eq!(bucket_of(100), 10);
+        assert_eq!(bucket_of(101), 11);
+        assert_eq!(bucket_of(30_000), 26);
+        assert_eq!(bucket_of(30_001), 27);
+    }
+
+    #[test]
+    fn the_quantile_interpolates_inside_its_bucket() {
+        // 100 attempts: 90 between 40 and 50 ms, 10 between 100 and 150 ms.
+        let h = [(bucket_of(45) as i64, 90), (bucket_of(120) as i64, 10)];
+        // Rank 95 is half-way through the second bucket (100, 150].
+        assert_eq!(quantile(&h, 0.95), Some(125));
+        // Rank 45 is half-way through (40, 50].
+        assert_eq!(quantile(&h, 0.45), Some(45));
+        assert_eq!(quantile(&[], 0.95), None);
+        // Slower than every bound: the last bound, as a floor.
+        assert_eq!(quantile(&[(27, 3)], 0.95), Some(30_000));
+    }
+
+    #[test]
+    fn hours_start_on_the_hour() {
+        let t = Timestamp::from_millis(5 * HOUR_MS + 1234);
+        assert_eq!(hour_of(t), 5 * HOUR_MS);
+    }
+}
