@@ -482,6 +482,59 @@ pub async fn pending_summary(db: &Db) -> Result<(i64, Option<Timestamp>)> {
     )
 }
 
+/// The oldest pending delivery, for the overview.
+pub async fn oldest_pending(db: &Db) -> Result<Option<(DeliveryId, EndpointId, Timestamp)>> {
+    Ok(sqlx::query_as(
+        "select id, endpoint_id, created_at from deliveries where status = 'pending' order by created_at limit 1",
+    )
+    .fetch_optional(db)
+    .await?)
+}
+
+/// A failed attempt, as the overview lists it.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Failure {
+    pub delivery_id: DeliveryId,
+    pub endpoint_id: EndpointId,
+    pub event_type: String,
+    pub started_at: Timestamp,
+    pub response_status: Option<i64>,
+    pub error: Option<String>,
+}
+
+impl Failure {
+    /// Why it failed, in a few words.
+    pub fn reason(&self) -> String {
+        match (&self.error, self.response_status) {
+            (Some(e), _) => e.clone(),
+            (None, Some(code)) => format!("HTTP {code}"),
+            (None, None) => "failed".to_owned(),
+        }
+    }
+}
+
+/// The newest failed attempts, of one endpoint or of all (index-backed either way).
+pub async fn recent_failures(
+    db: &Db,
+    endpoint_id: Option<&EndpointId>,
+    limit: u32,
+) -> Result<Vec<Failure>> {
+    let filter = if endpoint_id.is_some() {
+        "and a.endpoint_id = ?2"
+    } else {
+        ""
+    };
+    Ok(sqlx::query_as(&format!(
+        "select a.delivery_id, a.endpoint_id, e.type as event_type, a.started_at, a.response_status, a.error
+         from attempts a join deliveries d on d.id = a.delivery_id join events e on e.id = d.event_id
+         where a.succeeded = 0 {filter} order by a.started_at desc limit ?1"
+    ))
+    .bind(limit)
+    .bind(endpoint_id)
+    .fetch_all(db)
+    .await?)
+}
+
 /// Deletes attempts, deliveries and events older than `cutoff`, `batch` rows at a time per
 /// table, so the writer lock is never held long. Returns rows deleted.
 pub async fn prune_batch(db: &Db, cutoff: Timestamp, batch: u32) -> Result<u64> {

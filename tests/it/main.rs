@@ -23,3 +23,4 @@ mod setup;
 mod startup;
 mod support;
 mod ui_endpoints;
+mod ui_overview;

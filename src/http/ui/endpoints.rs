@@ -522,6 +522,8 @@ async fn show_endpoint(
 #[derive(Deserialize)]
 struct EnabledForm {
     enabled: String,
+    /// Where to go afterwards (the overview's re-enable button comes back to it).
+    next: Option<String>,
 }
 
 async fn set_enabled(
@@ -557,7 +559,8 @@ async fn set_enabled(
         },
     )
     .await;
-    Ok(ctx.redirect(&format!("/webhooks/{id}")))
+    let here = format!("/webhooks/{id}");
+    Ok(ctx.redirect(super::safe_next(form.next.as_deref().or(Some(&here)))))
 }
 
 /// Answers with the page and the new secret in it; a reload shows it masked.
