@@ -216,12 +216,7 @@ pub struct LogPage {
 /// every query is a range scan of the primary key or of `events_type (type, id)`, however
 /// large the table. The time filter is turned into an id range too; `created_at` stays the
 /// exact test. `search` is exact: an event id or an idempotency key.
-pub async fn log_page(
-    db: &Db,
-    f: &EventFilter,
-    from: PageFrom<'_>,
-    limit: u32,
-) -> Result<LogPage> {
+pub async fn log_page(db: &Db, f: &EventFilter, from: PageFrom<'_>, limit: u32) -> Result<LogPage> {
     if let Some(q) = f.search.as_deref() {
         let by_id = EventId::parse(q);
         let found: Option<Event> = match by_id {
@@ -256,8 +251,18 @@ pub async fn log_page(
         PageFrom::Before(id) => (Some(id), None),
         PageFrom::After(id) => (None, Some(id)),
     };
-    let mut q = filtered(&format!("select {COLUMNS} from events"), f, &range, before, after);
-    q.push(if after.is_some() { " order by id asc" } else { " order by id desc" });
+    let mut q = filtered(
+        &format!("select {COLUMNS} from events"),
+        f,
+        &range,
+        before,
+        after,
+    );
+    q.push(if after.is_some() {
+        " order by id asc"
+    } else {
+        " order by id desc"
+    });
     q.push(" limit ").push_bind(limit + 1);
     let mut events: Vec<Event> = q.build_query_as().fetch_all(db).await?;
     let more = events.len() > limit as usize;

@@ -55,7 +55,8 @@ impl Timestamp {
             return Some(t);
         }
         let s = s.replacen(' ', "T", 1);
-        let long = time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]");
+        let long =
+            time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]");
         let short = time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]");
         time::PrimitiveDateTime::parse(&s, long)
             .or_else(|_| time::PrimitiveDateTime::parse(&s, short))
@@ -106,11 +107,15 @@ mod tests {
         assert_eq!(t.rfc3339(), "2021-02-25T15:02:00Z");
         assert_eq!(t.form_utc(), "2021-02-25T15:02");
         assert_eq!(
-            Timestamp::parse_form_utc("2021-02-25 15:02:10").unwrap().rfc3339(),
+            Timestamp::parse_form_utc("2021-02-25 15:02:10")
+                .unwrap()
+                .rfc3339(),
             "2021-02-25T15:02:10Z"
         );
         assert_eq!(
-            Timestamp::parse_form_utc("2021-02-25T16:02:10+01:00").unwrap().rfc3339(),
+            Timestamp::parse_form_utc("2021-02-25T16:02:10+01:00")
+                .unwrap()
+                .rfc3339(),
             "2021-02-25T15:02:10Z"
         );
         assert_eq!(Timestamp::parse_form_utc(""), None);

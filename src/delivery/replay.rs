@@ -40,7 +40,9 @@ impl Runner {
                         self.run_job(&job).await;
                     }
                 }
-                Err(e) => tracing::warn!(error = %e, "replay: cannot read the jobs; will try again"),
+                Err(e) => {
+                    tracing::warn!(error = %e, "replay: cannot read the jobs; will try again")
+                }
             }
             tokio::select! {
                 _ = self.stop.cancelled() => return,

@@ -22,4 +22,7 @@ mod roles;
 mod setup;
 mod startup;
 mod support;
+mod ui_deliveries;
 mod ui_endpoints;
+mod ui_events;
+mod ui_replays;
