@@ -118,7 +118,10 @@ enum Reply {
     Done(Option<oneshot::Sender<()>>),
     Claim(oneshot::Sender<Result<Vec<Job>>>, Result<Vec<Job>>),
     ClaimOne(oneshot::Sender<Result<Option<Job>>>, Result<Option<Job>>),
-    ReplayStep(oneshot::Sender<Result<replays::Step>>, replays::Step),
+    ReplayStep(
+        oneshot::Sender<Result<replays::Step>>,
+        Result<replays::Step>,
+    ),
 }
 
 async fn run_batch(db: &Db, ops: Vec<Op>, handoff: &Handoff, on_disabled: &impl Fn(&[EndpointId])) {
@@ -191,7 +194,15 @@ async fn run_batch(db: &Db, ops: Vec<Op>, handoff: &Handoff, on_disabled: &impl 
                     deliveries::release(&mut tx, Some(&ids)).await?;
                 }
                 Op::ReplayStep { id, batch, reply } => {
-                    let step = replays::step(&mut tx, &id, batch, now).await?;
+                    // In a savepoint: a failing replay batch must not take the ingests that
+                    // share this transaction down with it.
+                    let mut sp = sqlx::Connection::begin(&mut *tx).await?;
+                    let step = replays::step(&mut sp, &id, batch, now).await;
+                    if step.is_ok() {
+                        sp.commit().await?;
+                    } else {
+                        sp.rollback().await?;
+                    }
                     replies.push(Reply::ReplayStep(reply, step));
                 }
             }
@@ -242,7 +253,7 @@ async fn run_batch(db: &Db, ops: Vec<Op>, handoff: &Handoff, on_disabled: &impl 
                 let _ = tx.send(Err(Error::Internal(anyhow::anyhow!("claim failed"))));
             }
             (Reply::ReplayStep(tx, step), Ok(())) => {
-                let _ = tx.send(Ok(step));
+                let _ = tx.send(step);
             }
             (Reply::ReplayStep(tx, _), Err(_)) => {
                 let _ = tx.send(Err(Error::Internal(anyhow::anyhow!(

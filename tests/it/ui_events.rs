@@ -168,6 +168,14 @@ async fn htmx_gets_the_results_alone_and_the_url_to_push() {
     assert!(!resp.body.contains("<html"));
     assert_eq!(row_ids(&resp.body).len(), 2);
     assert_eq!(resp.header("hx-push-url"), Some("/events?type=b.two"));
+    // Signed out, the log sends you to sign in first.
+    let anonymous = s
+        .env
+        .app
+        .client()
+        .get("/events", StatusCode::SEE_OTHER)
+        .await;
+    assert!(anonymous.location().starts_with("/login?next="));
 }
 
 #[tokio::test]

@@ -262,3 +262,33 @@ async fn show_event(
         fan_out,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paging_links_keep_the_filters_and_drop_empty_ones() {
+        let q = LogQuery {
+            event_type: "invoice.paid".into(),
+            since: "2026-11-23T10:00".into(),
+            q: " ".into(),
+            ..LogQuery::default()
+        };
+        assert_eq!(
+            q.url(Some(("before", "evt_1"))),
+            "/events?type=invoice.paid&since=2026-11-23T10%3A00&before=evt_1"
+        );
+        assert_eq!(LogQuery::default().url(None), "/events");
+    }
+
+    #[test]
+    fn until_must_follow_since() {
+        let q = LogQuery {
+            since: "2026-11-23T10:00".into(),
+            until: "2026-11-23T09:00".into(),
+            ..LogQuery::default()
+        };
+        assert!(q.parse().unwrap_err().get("until").is_some());
+    }
+}

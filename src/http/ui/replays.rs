@@ -243,3 +243,38 @@ async fn show_replay(
     )
     .await)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn form(since: &str, preset: &str) -> ReplayForm {
+        ReplayForm {
+            since: since.into(),
+            preset: preset.into(),
+        }
+    }
+
+    #[test]
+    fn a_typed_time_wins_over_the_preset_and_is_utc() {
+        let now = Timestamp::parse_rfc3339("2026-11-23T12:00:00Z").unwrap();
+        let t = form("2026-11-23T10:30", "24h").since(now).unwrap();
+        assert_eq!(t.rfc3339(), "2026-11-23T10:30:00Z");
+        let t = form(" ", "1h").since(now).unwrap();
+        assert_eq!(t.rfc3339(), "2026-11-23T11:00:00Z");
+    }
+
+    #[test]
+    fn missing_unknown_or_future_times_are_field_errors() {
+        let now = Timestamp::parse_rfc3339("2026-11-23T12:00:00Z").unwrap();
+        for f in [
+            form("", ""),
+            form("", "3w"),
+            form("soon", "1h"),
+            form("2026-11-23T12:01", ""),
+        ] {
+            let errors = f.since(now).unwrap_err();
+            assert!(errors.get("since").is_some());
+        }
+    }
+}
