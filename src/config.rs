@@ -121,6 +121,10 @@ pub struct Config {
     pub endpoint_concurrency: usize,
     /// Names resolved without DNS (tests: this sandbox has no DNS). Not a CLI setting.
     pub dns_overrides: HashMap<String, Vec<IpAddr>>,
+    /// How fast bulk replays requeue: deliveries per write transaction and the pause between
+    /// batches, so a large replay never holds up ingest. Not a CLI setting (tests slow it down).
+    pub replay_batch: u32,
+    pub replay_pause: Duration,
 }
 
 impl std::fmt::Debug for Config {
@@ -160,6 +164,8 @@ impl Default for Config {
             retry_schedule: RetrySchedule::default(),
             endpoint_concurrency: 16,
             dns_overrides: HashMap::new(),
+            replay_batch: 100,
+            replay_pause: Duration::from_millis(20),
         }
     }
 }
@@ -202,6 +208,8 @@ impl Config {
             },
             endpoint_concurrency: s.endpoint_concurrency.unwrap_or(d.endpoint_concurrency),
             dns_overrides: d.dns_overrides,
+            replay_batch: d.replay_batch,
+            replay_pause: d.replay_pause,
         };
         config.validate()?;
         Ok(config)

@@ -556,3 +556,139 @@ pub async fn prune_batch(db: &Db, cutoff: Timestamp, batch: u32) -> Result<u64> 
     }
     Ok(total)
 }
+
+// ---- bulk replay and the events log ---------------------------------------------------------
+
+/// Sets up to `limit` failed deliveries of one endpoint back to pending, due now, in id order:
+/// those created at or after `since`, with ids above `after` and below `upto`. Attempts are
+/// kept. Returns the ids requeued, in id order.
+pub async fn requeue_failed(
+    conn: &mut SqliteConnection,
+    endpoint_id: &EndpointId,
+    since: Timestamp,
+    after: Option<&str>,
+    upto: &str,
+    limit: u32,
+    now: Timestamp,
+) -> Result<Vec<DeliveryId>> {
+    // `floor` bounds the index range by time (ids start with their creation millisecond);
+    // `created_at` stays the exact test.
+    let floor = DeliveryId::floor_at(since.millis() - 1000);
+    let mut ids: Vec<DeliveryId> = sqlx::query_scalar(
+        "update deliveries set status = 'pending', next_attempt_at = ?1, claimed_at = null, updated_at = ?1
+         where id in (
+             select id from deliveries indexed by deliveries_endpoint_failed
+             where endpoint_id = ?2 and status = 'failed' and id >= ?3 and id > coalesce(?4, '') and id < ?5
+               and created_at >= ?6
+             order by id limit ?7)
+         returning id",
+    )
+    .bind(now)
+    .bind(endpoint_id)
+    .bind(floor)
+    .bind(after)
+    .bind(upto)
+    .bind(since)
+    .bind(limit)
+    .fetch_all(&mut *conn)
+    .await?;
+    ids.sort();
+    Ok(ids)
+}
+
+/// How many deliveries `requeue_failed` would walk through from the start.
+pub async fn count_failed_since(
+    db: &Db,
+    endpoint_id: &EndpointId,
+    since: Timestamp,
+    upto: &str,
+) -> Result<i64> {
+    Ok(sqlx::query_scalar(
+        "select count(*) from deliveries indexed by deliveries_endpoint_failed
+         where endpoint_id = ? and status = 'failed' and id >= ? and id < ? and created_at >= ?",
+    )
+    .bind(endpoint_id)
+    .bind(DeliveryId::floor_at(since.millis() - 1000))
+    .bind(upto)
+    .bind(since)
+    .fetch_one(db)
+    .await?)
+}
+
+/// One delivery of an event, with the endpoint it went to.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct FanOutRow {
+    #[sqlx(flatten)]
+    pub delivery: Delivery,
+    pub endpoint_name: String,
+    pub endpoint_url: String,
+}
+
+impl FanOutRow {
+    /// The endpoint's name, or its URL when it has none.
+    pub fn endpoint_label(&self) -> &str {
+        if self.endpoint_name.is_empty() {
+            &self.endpoint_url
+        } else {
+            &self.endpoint_name
+        }
+    }
+}
+
+/// An event's deliveries with their endpoints' names, in creation order.
+pub async fn fan_out(db: &Db, event_id: &EventId) -> Result<Vec<FanOutRow>> {
+    Ok(sqlx::query_as(&format!(
+        "select {DELIVERY_COLUMNS}, n.name as endpoint_name, n.url as endpoint_url
+         from deliveries d join events e on e.id = d.event_id join endpoints n on n.id = d.endpoint_id
+         where d.event_id = ? order by d.id"
+    ))
+    .bind(event_id)
+    .fetch_all(db)
+    .await?)
+}
+
+/// Deliveries per state for each of a page of events (the events log's fan-out column).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FanOutSummary {
+    pub succeeded: i64,
+    /// Pending with at least one failed attempt.
+    pub retrying: i64,
+    /// Pending, not attempted yet.
+    pub pending: i64,
+    pub failed: i64,
+    pub cancelled: i64,
+}
+
+impl FanOutSummary {
+    pub fn total(&self) -> i64 {
+        self.succeeded + self.retrying + self.pending + self.failed + self.cancelled
+    }
+}
+
+pub async fn fan_out_summaries(
+    db: &Db,
+    event_ids: &[EventId],
+) -> Result<std::collections::HashMap<EventId, FanOutSummary>> {
+    let mut out = std::collections::HashMap::new();
+    if event_ids.is_empty() {
+        return Ok(out);
+    }
+    let rows: Vec<(EventId, Status, bool, i64)> = sqlx::query_as(
+        "select event_id, status, attempts > 0, count(*) from deliveries
+         where event_id in (select value from json_each(?)) group by event_id, status, attempts > 0",
+    )
+    .bind(serde_json::to_string(event_ids).map_err(anyhow::Error::from)?)
+    .fetch_all(db)
+    .await?;
+    for (event_id, status, attempted, n) in rows {
+        let s: &mut FanOutSummary = out.entry(event_id).or_default();
+        match (status, attempted) {
+            (Status::Succeeded, _) => s.succeeded += n,
+            (Status::Failed, _) => s.failed += n,
+            (Status::Cancelled, _) => s.cancelled += n,
+            (Status::Pending, true) => s.retrying += n,
+            (Status::Pending, false) => s.pending += n,
+        }
+    }
+    Ok(out)
+}

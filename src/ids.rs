@@ -28,6 +28,11 @@ macro_rules! prefixed_id {
             pub fn as_str(&self) -> &str {
                 &self.0
             }
+            /// The smallest id that could have been generated at or after `unix_ms` (UUIDv7
+            /// starts with the millisecond timestamp), for index range scans by time.
+            pub fn floor_at(unix_ms: i64) -> String {
+                format!("{}{:012x}", $prefix, unix_ms.clamp(0, 0xffff_ffff_ffff))
+            }
         }
 
         impl<'de> serde::Deserialize<'de> for $name {
@@ -53,6 +58,7 @@ prefixed_id!(EndpointId, "wh_");
 prefixed_id!(EventId, "evt_");
 prefixed_id!(DeliveryId, "dlv_");
 prefixed_id!(AttemptId, "att_");
+prefixed_id!(ReplayId, "rpl_");
 
 #[cfg(test)]
 mod tests {
@@ -66,6 +72,17 @@ mod tests {
         assert_eq!(EventId::parse(id.as_str()), None);
         assert_eq!(EndpointId::parse("wh_123"), None);
         assert_eq!(EndpointId::parse(&id.as_str().to_uppercase()), None);
+    }
+
+    #[test]
+    fn floor_at_sorts_with_ids_generated_at_that_time() {
+        let before = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_millis() as i64;
+        let id = EventId::generate();
+        assert!(EventId::floor_at(before).as_str() <= id.as_str());
+        assert!(EventId::floor_at(before + 60_000).as_str() > id.as_str());
     }
 
     #[test]

@@ -29,6 +29,8 @@ pub mod events;
 pub mod http;
 /// Prefixed typed ids.
 pub mod ids;
+/// Bulk replay jobs: retry an endpoint's failed deliveries since a time, in the background.
+pub mod replays;
 /// Shared handler state.
 pub mod state;
 /// Hourly per-endpoint roll-ups: stats, sparklines, response-time histograms.

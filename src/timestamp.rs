@@ -47,6 +47,34 @@ impl Timestamp {
             .ok()
             .map(Self::from_datetime)
     }
+    /// A time typed into a form: RFC 3339, or a zone-less `YYYY-MM-DDTHH:MM[:SS]` (what
+    /// `<input type=datetime-local>` sends; also with a space) read as UTC.
+    pub fn parse_form_utc(s: &str) -> Option<Self> {
+        let s = s.trim();
+        if let Some(t) = Self::parse_rfc3339(s) {
+            return Some(t);
+        }
+        let s = s.replacen(' ', "T", 1);
+        let long =
+            time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]");
+        let short = time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]");
+        time::PrimitiveDateTime::parse(&s, long)
+            .or_else(|_| time::PrimitiveDateTime::parse(&s, short))
+            .ok()
+            .map(|dt| Self::from_datetime(dt.assume_utc()))
+    }
+    /// `YYYY-MM-DDTHH:MM` in UTC: the value of a `datetime-local` input showing this instant.
+    pub fn form_utc(self) -> String {
+        let dt = self.datetime();
+        format!(
+            "{:04}-{:02}-{:02}T{:02}:{:02}",
+            dt.year(),
+            u8::from(dt.month()),
+            dt.day(),
+            dt.hour(),
+            dt.minute()
+        )
+    }
 }
 
 impl std::fmt::Display for Timestamp {
@@ -71,5 +99,27 @@ mod tests {
         assert_eq!(t.rfc3339(), "2021-02-25T15:02:10.123Z");
         assert_eq!(Timestamp::parse_rfc3339(&t.rfc3339()), Some(t));
         assert_eq!(t.unix_seconds(), 1_614_265_330);
+    }
+
+    #[test]
+    fn form_times_are_utc() {
+        let t = Timestamp::parse_form_utc("2021-02-25T15:02").unwrap();
+        assert_eq!(t.rfc3339(), "2021-02-25T15:02:00Z");
+        assert_eq!(t.form_utc(), "2021-02-25T15:02");
+        assert_eq!(
+            Timestamp::parse_form_utc("2021-02-25 15:02:10")
+                .unwrap()
+                .rfc3339(),
+            "2021-02-25T15:02:10Z"
+        );
+        assert_eq!(
+            Timestamp::parse_form_utc("2021-02-25T16:02:10+01:00")
+                .unwrap()
+                .rfc3339(),
+            "2021-02-25T15:02:10Z"
+        );
+        assert_eq!(Timestamp::parse_form_utc(""), None);
+        assert_eq!(Timestamp::parse_form_utc("yesterday"), None);
+        assert_eq!(Timestamp::parse_form_utc("2021-02-30T10:00"), None);
     }
 }

@@ -8,6 +8,7 @@
 
 pub mod metrics;
 mod prune;
+mod replay;
 mod request;
 pub mod schedule;
 pub mod signature;
@@ -46,6 +47,7 @@ pub struct DeliveryHandle {
     shared: worker::Shared,
     resolver: SsrfResolver,
     wake: Arc<Notify>,
+    replay_nudge: Arc<Notify>,
 }
 
 /// Starts the engine; it stops when `stop` is cancelled (await the returned task to drain).
@@ -102,14 +104,29 @@ pub async fn spawn(
         drain_deadline: DRAIN_DEADLINE,
     };
     let dispatcher = tokio::spawn(worker::run(shared.clone(), wiring));
+    let replay_nudge = Arc::new(Notify::new());
+    let replayer = tokio::spawn(
+        replay::Runner {
+            db: db.clone(),
+            writer: shared.writer.clone(),
+            dispatch: wake.clone(),
+            nudge: replay_nudge.clone(),
+            batch: config.replay_batch,
+            pause: config.replay_pause,
+            stop: stop.clone(),
+        }
+        .run(),
+    );
     let pruner = tokio::spawn(prune::run(db, config.retention_days, stop));
     let handle = DeliveryHandle {
         shared,
         resolver,
         wake,
+        replay_nudge,
     };
     let task = tokio::spawn(async move {
         let _ = dispatcher.await;
+        let _ = replayer.await;
         let _ = pruner.await;
         // The dispatcher and pruner are done; dropping the last writer senders ends the writer
         // after it has committed everything queued.
@@ -135,6 +152,19 @@ impl DeliveryHandle {
             metrics::event_ingested(ingested.deliveries.len());
         }
         Ok(ingested)
+    }
+
+    /// Starts a background job that requeues the endpoint's failed deliveries created since
+    /// `since`; progress is in the `replays` table. Conflict if one is running for it.
+    pub async fn start_replay(
+        &self,
+        endpoint_id: &EndpointId,
+        since: crate::timestamp::Timestamp,
+        requested_by: &str,
+    ) -> Result<crate::replays::Replay> {
+        let job = crate::replays::create(&self.shared.db, endpoint_id, since, requested_by).await?;
+        self.replay_nudge.notify_one();
+        Ok(job)
     }
 
     /// Looks at the table now (e.g. after re-enabling an endpoint).

@@ -13,7 +13,8 @@ use crate::deliveries::{self, Job, Outcome};
 use crate::endpoints::{self, Endpoint};
 use crate::error::{Error, Result};
 use crate::events::{self, NewEvent, TEST_EVENT_TYPE};
-use crate::ids::{DeliveryId, EndpointId, EventId};
+use crate::ids::{DeliveryId, EndpointId, EventId, ReplayId};
+use crate::replays;
 use crate::timestamp::Timestamp;
 
 /// Most operations folded into one transaction.
@@ -54,6 +55,12 @@ pub enum Op {
     },
     Release {
         ids: Vec<DeliveryId>,
+    },
+    /// The next batch of a bulk replay: requeue and record progress in one commit.
+    ReplayStep {
+        id: ReplayId,
+        batch: u32,
+        reply: oneshot::Sender<Result<replays::Step>>,
     },
 }
 
@@ -111,6 +118,10 @@ enum Reply {
     Done(Option<oneshot::Sender<()>>),
     Claim(oneshot::Sender<Result<Vec<Job>>>, Result<Vec<Job>>),
     ClaimOne(oneshot::Sender<Result<Option<Job>>>, Result<Option<Job>>),
+    ReplayStep(
+        oneshot::Sender<Result<replays::Step>>,
+        Result<replays::Step>,
+    ),
 }
 
 async fn run_batch(db: &Db, ops: Vec<Op>, handoff: &Handoff, on_disabled: &impl Fn(&[EndpointId])) {
@@ -182,6 +193,18 @@ async fn run_batch(db: &Db, ops: Vec<Op>, handoff: &Handoff, on_disabled: &impl 
                     outcomes.clear();
                     deliveries::release(&mut tx, Some(&ids)).await?;
                 }
+                Op::ReplayStep { id, batch, reply } => {
+                    // In a savepoint: a failing replay batch must not take the ingests that
+                    // share this transaction down with it.
+                    let mut sp = sqlx::Connection::begin(&mut *tx).await?;
+                    let step = replays::step(&mut sp, &id, batch, now).await;
+                    if step.is_ok() {
+                        sp.commit().await?;
+                    } else {
+                        sp.rollback().await?;
+                    }
+                    replies.push(Reply::ReplayStep(reply, step));
+                }
             }
         }
         disabled.extend(deliveries::record(&mut tx, &outcomes, now).await?);
@@ -228,6 +251,14 @@ async fn run_batch(db: &Db, ops: Vec<Op>, handoff: &Handoff, on_disabled: &impl 
             }
             (Reply::ClaimOne(tx, _), Err(_)) => {
                 let _ = tx.send(Err(Error::Internal(anyhow::anyhow!("claim failed"))));
+            }
+            (Reply::ReplayStep(tx, step), Ok(())) => {
+                let _ = tx.send(step);
+            }
+            (Reply::ReplayStep(tx, _), Err(_)) => {
+                let _ = tx.send(Err(Error::Internal(anyhow::anyhow!(
+                    "the replay batch was rolled back"
+                ))));
             }
         }
     }

@@ -8,6 +8,7 @@ mod support;
 
 mod driver;
 mod endpoints;
+mod operations;
 
 use std::time::Duration;
 

@@ -22,5 +22,8 @@ mod roles;
 mod setup;
 mod startup;
 mod support;
+mod ui_deliveries;
 mod ui_endpoints;
+mod ui_events;
 mod ui_overview;
+mod ui_replays;

@@ -572,7 +572,7 @@ async fn viewer_reads_the_event_type_catalog_but_cannot_change_it() {
 }
 
 #[tokio::test]
-async fn overview_counts_the_endpoints() {
+async fn overview_lists_a_new_endpoint_with_no_deliveries_yet() {
     // Arrange
     let app = TestApp::spawn().await;
     let admin = app.setup_admin().await;
@@ -581,9 +581,12 @@ async fn overview_counts_the_endpoints() {
     // Act
     let page = admin.page("/").await;
 
-    // Assert
-    assert!(page.body.contains("1 endpoint<"), "{}", page.body);
-    assert!(page.body.contains("1 enabled"));
+    // Assert: no getting-started card any more, the endpoint's row with nothing measured yet.
+    assert!(!page.body.contains("Getting started"), "{}", page.body);
+    let row = html::row_containing(&page.body, "Billing").expect("a row for the endpoint");
+    assert!(row.contains(r#"href="/webhooks/wh_"#), "{row}");
+    assert!(row.contains("0 succeeded, 0 failed"), "{row}");
+    assert!(row.contains(">none<"), "no failure yet: {row}");
 }
 
 #[tokio::test]

@@ -367,7 +367,7 @@ async fn create_endpoint(
         Ok((endpoint, secret)) => {
             tracing::info!(user = %user.id, endpoint = %endpoint.id, "endpoint created");
             let id = endpoint.id.to_string();
-            let page = show_page(&ctx, endpoint, Some(secret.expose().to_owned())).await;
+            let page = show_page(&state, &ctx, endpoint, Some(secret.expose().to_owned())).await?;
             let mut resp = page.into_response();
             if ctx.htmx {
                 let h = resp.headers_mut();
@@ -492,11 +492,18 @@ struct ShowPage {
     e: Endpoint,
     revealed: Option<String>,
     toggle: ToggleFragment,
+    replay: super::replays::ReplayPanel,
 }
 
-async fn show_page(ctx: &Ctx, e: Endpoint, revealed: Option<String>) -> ShowPage {
+async fn show_page(
+    state: &AppState,
+    ctx: &Ctx,
+    e: Endpoint,
+    revealed: Option<String>,
+) -> Result<ShowPage, Error> {
     let chrome = ctx.chrome("webhooks", display_name(&e)).await;
-    ShowPage {
+    let replay = super::replays::panel(state, &ctx.csrf, chrome.is_admin(), &e.id).await?;
+    Ok(ShowPage {
         toggle: ToggleFragment {
             csrf: ctx.csrf.clone(),
             id: e.id.to_string(),
@@ -507,7 +514,8 @@ async fn show_page(ctx: &Ctx, e: Endpoint, revealed: Option<String>) -> ShowPage
         chrome,
         e,
         revealed,
-    }
+        replay,
+    })
 }
 
 async fn show_endpoint(
@@ -516,7 +524,7 @@ async fn show_endpoint(
     Path(id): Path<String>,
 ) -> HtmlResult<ShowPage> {
     let endpoint = endpoints::get(&state.db, &parse_id(&id)?).await?;
-    Ok(show_page(&ctx, endpoint, None).await)
+    Ok(show_page(&state, &ctx, endpoint, None).await?)
 }
 
 #[derive(Deserialize)]
@@ -573,7 +581,7 @@ async fn rotate_secret(
     let id = parse_id(&id)?;
     let (endpoint, secret) = endpoints::rotate_secret(&state.db, &state.keyring, &id, None).await?;
     tracing::info!(user = %user.id, endpoint = %id, "endpoint secret rotated");
-    Ok(show_page(&ctx, endpoint, Some(secret.expose().to_owned())).await)
+    Ok(show_page(&state, &ctx, endpoint, Some(secret.expose().to_owned())).await?)
 }
 
 // ---- delete --------------------------------------------------------------------------------

@@ -3,9 +3,12 @@
 
 mod api_keys;
 mod auth;
+mod deliveries;
 mod endpoints;
 mod event_types;
+mod events;
 mod overview;
+mod replays;
 mod users;
 
 use askama::Template;
@@ -50,6 +53,9 @@ pub fn router(state: AppState, sessions: SqliteStore) -> Router<AppState> {
         .merge(api_keys::router())
         .merge(endpoints::router())
         .merge(event_types::router())
+        .merge(deliveries::router())
+        .merge(events::router())
+        .merge(replays::router())
         .merge(users::router())
         .layer(session_layer)
         // Cross-origin POSTs are refused before they reach a handler (Sec-Fetch-Site / Origin);

@@ -1,0 +1,145 @@
+//! The delivery page: the event, the request as sent, every attempt, and "Retry now" (an htmx
+//! swap of the attempts in place, or a redirect with a flash without JavaScript).
+
+use std::collections::BTreeMap;
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::Router;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::IntoResponse;
+use axum::routing::{get, post};
+
+use super::{Admin, Chrome, CsrfForm, HtmlResult, NoFields, SignedIn};
+use crate::deliveries::{self, Attempt, Delivery};
+use crate::endpoints::{self, Endpoint};
+use crate::error::Error;
+use crate::events::{self, Event};
+use crate::ids::DeliveryId;
+use crate::state::AppState;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/deliveries/{id}", get(show_delivery))
+        .route("/deliveries/{id}/retry", post(retry_delivery))
+}
+
+fn parse_id(id: &str) -> Result<DeliveryId, Error> {
+    DeliveryId::parse(id).ok_or(Error::NotFound("delivery"))
+}
+
+/// Status, the request and the attempts: what "Retry now" changes, swapped as one.
+#[derive(Template, WebTemplate)]
+#[template(path = "deliveries/_detail.html")]
+struct DetailFragment {
+    csrf: String,
+    admin: bool,
+    d: Delivery,
+    endpoint: Endpoint,
+    /// Newest first.
+    attempts: Vec<Attempt>,
+    request_url: String,
+    request_headers: Option<BTreeMap<String, String>>,
+    request_body: String,
+    /// A result line after a retry: (kind, text).
+    notice: Option<(&'static str, String)>,
+}
+
+impl DetailFragment {
+    fn endpoint_label(&self) -> &str {
+        if self.endpoint.spec.name.is_empty() {
+            &self.endpoint.spec.url
+        } else {
+            &self.endpoint.spec.name
+        }
+    }
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "deliveries/show.html")]
+struct ShowPage {
+    chrome: Chrome,
+    event: Event,
+    detail: DetailFragment,
+}
+
+async fn detail(
+    state: &AppState,
+    id: &DeliveryId,
+    csrf: &str,
+    admin: bool,
+) -> Result<(DetailFragment, Event), Error> {
+    let d = deliveries::get(&state.db, id).await?;
+    let event = events::get(&state.db, &d.event_id).await?;
+    let endpoint = endpoints::get(&state.db, &d.endpoint_id).await?;
+    let mut attempts = deliveries::attempts(&state.db, id).await?;
+    attempts.reverse();
+    let latest = attempts.first();
+    let request_url = latest.map_or_else(|| endpoint.spec.url.clone(), |a| a.url.clone());
+    let request_headers = latest.map(|a| a.request_headers.clone());
+    let request_body = events::body(
+        event.id.as_str(),
+        &event.event_type,
+        event.created_at,
+        &event.data,
+    );
+    Ok((
+        DetailFragment {
+            csrf: csrf.to_owned(),
+            admin,
+            d,
+            endpoint,
+            attempts,
+            request_url,
+            request_headers,
+            request_body,
+            notice: None,
+        },
+        event,
+    ))
+}
+
+async fn show_delivery(
+    State(state): State<AppState>,
+    SignedIn(ctx, user): SignedIn,
+    Path(id): Path<String>,
+) -> HtmlResult<ShowPage> {
+    let id = parse_id(&id)?;
+    let (detail, event) = detail(&state, &id, &ctx.csrf, user.is_admin()).await?;
+    Ok(ShowPage {
+        chrome: ctx.chrome("webhooks", format!("Delivery {id}")).await,
+        event,
+        detail,
+    })
+}
+
+async fn retry_delivery(
+    State(state): State<AppState>,
+    Admin(ctx, user): Admin,
+    Path(id): Path<String>,
+    CsrfForm(_): CsrfForm<NoFields>,
+) -> HtmlResult {
+    let id = parse_id(&id)?;
+    let result = state.delivery.retry_now(&id).await;
+    let (status, kind, text) = match result {
+        Ok(()) => {
+            tracing::info!(user = %user.id, delivery = %id, "delivery retried by hand");
+            (StatusCode::OK, "success", "A new attempt was made.".to_owned())
+        }
+        Err(Error::Conflict(_)) => (
+            StatusCode::CONFLICT,
+            "error",
+            "An attempt of this delivery is already queued or running; wait for it to finish, then try again."
+                .to_owned(),
+        ),
+        Err(e) => return Err(e.into()),
+    };
+    if ctx.htmx {
+        let (mut fragment, _) = detail(&state, &id, &ctx.csrf, true).await?;
+        fragment.notice = Some((kind, text));
+        return Ok((status, fragment).into_response());
+    }
+    ctx.flash(kind, text).await;
+    Ok(ctx.redirect(&format!("/deliveries/{id}")))
+}

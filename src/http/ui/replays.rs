@@ -1,0 +1,280 @@
+//! Bulk replay on the endpoint page: the admin form "retry all failed deliveries since…" and the
+//! latest job's progress, which refreshes itself (htmx polls `/replays/{id}`) while it runs.
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::Router;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use serde::Deserialize;
+
+use super::{Admin, Chrome, CsrfForm, Ctx, FormErrors, HtmlResult, SignedIn};
+use crate::endpoints;
+use crate::error::{Error, FieldErrors};
+use crate::ids::{EndpointId, ReplayId};
+use crate::replays::{self, Outcomes, Replay};
+use crate::state::AppState;
+use crate::timestamp::Timestamp;
+
+/// After a job has requeued everything, the progress keeps refreshing this long while some of
+/// its deliveries are still pending, so the page shows how they fared.
+const FOLLOW_OUTCOMES_FOR: std::time::Duration = std::time::Duration::from_secs(120);
+
+/// Presets of the form: (value, label, how far back).
+const PRESETS: [(&str, &str, u64); 5] = [
+    ("1h", "the last hour", 3600),
+    ("6h", "the last 6 hours", 6 * 3600),
+    ("24h", "the last 24 hours", 24 * 3600),
+    ("7d", "the last 7 days", 7 * 24 * 3600),
+    ("30d", "the last 30 days", 30 * 24 * 3600),
+];
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/webhooks/{id}/replays", post(start_replay))
+        .route("/replays/{id}", get(show_replay))
+}
+
+/// A job's progress; polls for itself while there is something left to show.
+#[derive(Template, WebTemplate)]
+#[template(path = "replays/_progress.html")]
+pub struct ProgressFragment {
+    r: Replay,
+    outcomes: Outcomes,
+    poll: bool,
+}
+
+impl ProgressFragment {
+    async fn load(state: &AppState, r: Replay) -> Result<ProgressFragment, Error> {
+        let outcomes = replays::outcomes(&state.db, &r.id).await?;
+        let following = r.finished_at.is_some_and(|t| {
+            t >= Timestamp::now().minus(FOLLOW_OUTCOMES_FOR) && outcomes.pending > 0
+        });
+        Ok(ProgressFragment {
+            poll: r.is_running() || following,
+            r,
+            outcomes,
+        })
+    }
+
+    /// Percent requeued, for the bar's text fallback.
+    fn percent(&self) -> i64 {
+        if self.r.total <= 0 {
+            100
+        } else {
+            (self.r.done * 100 / self.r.total).min(100)
+        }
+    }
+}
+
+/// The section at the bottom of the endpoint page.
+#[derive(Template, WebTemplate)]
+#[template(path = "replays/_panel.html")]
+pub struct ReplayPanel {
+    csrf: String,
+    admin: bool,
+    endpoint_id: String,
+    latest: Option<ProgressFragment>,
+    since: String,
+    preset: String,
+    errors: FormErrors,
+    now_utc: String,
+}
+
+impl ReplayPanel {
+    fn presets(&self) -> &'static [(&'static str, &'static str, u64)] {
+        &PRESETS
+    }
+}
+
+/// The panel as the endpoint page shows it.
+pub async fn panel(
+    state: &AppState,
+    csrf: &str,
+    admin: bool,
+    endpoint_id: &EndpointId,
+) -> Result<ReplayPanel, Error> {
+    let latest = match replays::latest(&state.db, endpoint_id).await? {
+        Some(r) => Some(ProgressFragment::load(state, r).await?),
+        None => None,
+    };
+    Ok(ReplayPanel {
+        csrf: csrf.to_owned(),
+        admin,
+        endpoint_id: endpoint_id.to_string(),
+        latest,
+        since: String::new(),
+        preset: "24h".to_owned(),
+        errors: FieldErrors::default(),
+        now_utc: Timestamp::now().form_utc(),
+    })
+}
+
+/// For the form's answer without JavaScript: the panel on a page of its own.
+#[derive(Template, WebTemplate)]
+#[template(path = "replays/page.html")]
+struct PanelPage {
+    chrome: Chrome,
+    endpoint_id: String,
+    endpoint_name: String,
+    panel: ReplayPanel,
+}
+
+#[derive(Deserialize)]
+struct ReplayForm {
+    #[serde(default)]
+    since: String,
+    #[serde(default)]
+    preset: String,
+}
+
+impl ReplayForm {
+    /// The start of the range: the typed time (UTC) wins over the preset.
+    fn since(&self, now: Timestamp) -> Result<Timestamp, FieldErrors> {
+        let typed = self.since.trim();
+        let since = if !typed.is_empty() {
+            Timestamp::parse_form_utc(typed).ok_or_else(|| {
+                FieldErrors::single("since", "Use a date and time like 2026-11-23T10:00 (UTC).")
+            })?
+        } else if let Some((_, _, secs)) = PRESETS.iter().find(|p| p.0 == self.preset) {
+            now.minus(std::time::Duration::from_secs(*secs))
+        } else {
+            return Err(FieldErrors::single(
+                "since",
+                "Choose a start time, or one of the ranges.",
+            ));
+        };
+        if since > now {
+            return Err(FieldErrors::single(
+                "since",
+                "That time is in the future; choose one in the past.",
+            ));
+        }
+        Ok(since)
+    }
+}
+
+async fn start_replay(
+    State(state): State<AppState>,
+    Admin(ctx, user): Admin,
+    Path(id): Path<String>,
+    CsrfForm(form): CsrfForm<ReplayForm>,
+) -> HtmlResult {
+    let id = EndpointId::parse(&id).ok_or(Error::NotFound("endpoint"))?;
+    let endpoint = endpoints::get(&state.db, &id).await?;
+    let started = match form.since(Timestamp::now()) {
+        Ok(since) => state.delivery.start_replay(&id, since, &user.email).await,
+        Err(errors) => Err(Error::Invalid(errors)),
+    };
+    let (status, errors) = match started {
+        Ok(job) => {
+            tracing::info!(user = %user.id, endpoint = %id, replay = %job.id, total = job.total, "bulk replay started");
+            if ctx.htmx {
+                let panel = panel(&state, &ctx.csrf, true, &id).await?;
+                return Ok(panel.into_response());
+            }
+            ctx.flash(
+                "success",
+                format!(
+                    "Replay started: {} failed deliver{} will be sent again.",
+                    job.total,
+                    if job.total == 1 { "y" } else { "ies" }
+                ),
+            )
+            .await;
+            return Ok(ctx.redirect(&format!("/webhooks/{id}#replay-panel")));
+        }
+        Err(Error::Invalid(errors)) => (StatusCode::UNPROCESSABLE_ENTITY, errors),
+        Err(Error::Conflict(message)) => {
+            (StatusCode::CONFLICT, FieldErrors::single("form", message))
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let mut panel = panel(&state, &ctx.csrf, true, &id).await?;
+    panel.since = form.since;
+    panel.preset = form.preset;
+    panel.errors = errors;
+    Ok(with_status(&ctx, status, panel, endpoint.spec.name, &id).await)
+}
+
+async fn with_status(
+    ctx: &Ctx,
+    status: StatusCode,
+    panel: ReplayPanel,
+    endpoint_name: String,
+    id: &EndpointId,
+) -> Response {
+    if ctx.htmx {
+        return (status, panel).into_response();
+    }
+    let page = PanelPage {
+        chrome: ctx.chrome("webhooks", "Retry failed deliveries").await,
+        endpoint_id: id.to_string(),
+        endpoint_name,
+        panel,
+    };
+    (status, page).into_response()
+}
+
+/// The progress fragment (what the endpoint page polls), or a small page when opened directly.
+async fn show_replay(
+    State(state): State<AppState>,
+    SignedIn(ctx, user): SignedIn,
+    Path(id): Path<String>,
+) -> HtmlResult {
+    let id = ReplayId::parse(&id).ok_or(Error::NotFound("replay"))?;
+    let r = replays::get(&state.db, &id).await?;
+    if ctx.htmx {
+        return Ok(ProgressFragment::load(&state, r).await?.into_response());
+    }
+    let endpoint = endpoints::get(&state.db, &r.endpoint_id).await?;
+    let mut panel = panel(&state, &ctx.csrf, user.is_admin(), &r.endpoint_id).await?;
+    if panel.latest.as_ref().is_none_or(|l| l.r.id != id) {
+        panel.latest = Some(ProgressFragment::load(&state, r).await?);
+    }
+    Ok(with_status(
+        &ctx,
+        StatusCode::OK,
+        panel,
+        endpoint.spec.name,
+        &endpoint.id,
+    )
+    .await)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn form(since: &str, preset: &str) -> ReplayForm {
+        ReplayForm {
+            since: since.into(),
+            preset: preset.into(),
+        }
+    }
+
+    #[test]
+    fn a_typed_time_wins_over_the_preset_and_is_utc() {
+        let now = Timestamp::parse_rfc3339("2026-11-23T12:00:00Z").unwrap();
+        let t = form("2026-11-23T10:30", "24h").since(now).unwrap();
+        assert_eq!(t.rfc3339(), "2026-11-23T10:30:00Z");
+        let t = form(" ", "1h").since(now).unwrap();
+        assert_eq!(t.rfc3339(), "2026-11-23T11:00:00Z");
+    }
+
+    #[test]
+    fn missing_unknown_or_future_times_are_field_errors() {
+        let now = Timestamp::parse_rfc3339("2026-11-23T12:00:00Z").unwrap();
+        for f in [
+            form("", ""),
+            form("", "3w"),
+            form("soon", "1h"),
+            form("2026-11-23T12:01", ""),
+        ] {
+            let errors = f.since(now).unwrap_err();
+            assert!(errors.get("since").is_some());
+        }
+    }
+}
