@@ -143,20 +143,40 @@ pub async fn claim_due(
     limit: u32,
     skip: &[EndpointId],
 ) -> Result<Vec<Job>> {
-    let ids: Vec<DeliveryId> = sqlx::query_scalar(
-        "update deliveries set claimed_at = ?1 where id in (
-             select id from deliveries
-             where status = 'pending' and claimed_at is null and next_attempt_at <= ?1
-               and endpoint_id not in (select value from json_each(?2))
-               and endpoint_id in (select id from endpoints where enabled = 1)
-             order by next_attempt_at limit ?3)
-         returning id",
+    // Seek per endpoint (index deliveries_due_endpoint) rather than walking the due rows in time
+    // order: that walk passes every row of skipped or disabled endpoints, and a large backlog
+    // there made each claim scan it all. Each eligible endpoint gets an equal share.
+    let eligible: Vec<EndpointId> = sqlx::query_scalar(
+        "select e.id from endpoints e
+         where e.enabled = 1 and e.id not in (select value from json_each(?2))
+           and exists (select 1 from deliveries d where d.endpoint_id = e.id and d.status = 'pending'
+                       and d.claimed_at is null and d.next_attempt_at <= ?1)",
     )
     .bind(now)
     .bind(serde_json::to_string(skip).unwrap_or_else(|_| "[]".into()))
-    .bind(limit)
     .fetch_all(&mut *conn)
     .await?;
+    if eligible.is_empty() {
+        return Ok(vec![]);
+    }
+    let share = limit.div_ceil(eligible.len() as u32);
+    let mut ids: Vec<DeliveryId> = Vec::new();
+    for endpoint_id in &eligible {
+        ids.extend(
+            sqlx::query_scalar::<_, DeliveryId>(
+                "update deliveries set claimed_at = ?1 where id in (
+                     select id from deliveries
+                     where endpoint_id = ?2 and status = 'pending' and claimed_at is null and next_attempt_at <= ?1
+                     order by next_attempt_at limit ?3)
+                 returning id",
+            )
+            .bind(now)
+            .bind(endpoint_id)
+            .bind(share)
+            .fetch_all(&mut *conn)
+            .await?,
+        );
+    }
     jobs(conn, &ids).await
 }
 
