@@ -3,6 +3,9 @@
 
 mod api_keys;
 mod auth;
+mod endpoint_history;
+mod endpoint_panels;
+mod endpoint_test;
 mod endpoints;
 mod event_types;
 mod overview;
