@@ -106,7 +106,7 @@ pub async fn insert_pending(
         .map_err(anyhow::Error::from)?;
     sqlx::query(
         "insert into deliveries (id, event_id, endpoint_id, event_type, status, next_attempt_at, claimed_at, created_at, updated_at)
-         select value->>0, ?1, value->>1, (select type from events where id = ?1), 'pending', ?, ?, ?, ? from json_each(?)",
+         select value->>0, ?1, value->>1, (select type from events where id = ?1), 'pending', ?2, ?3, ?4, ?5 from json_each(?6)",
     )
     .bind(event_id)
     .bind(now)

@@ -22,4 +22,5 @@ mod roles;
 mod setup;
 mod startup;
 mod support;
+mod ui_endpoint_page;
 mod ui_endpoints;
