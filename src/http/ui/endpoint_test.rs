@@ -184,14 +184,7 @@ pub async fn send_test_event(
                 StatusCode::OK
             }
             Err(Error::Invalid(fields)) => {
-                panel.fields.error = Some(
-                    fields
-                        .0
-                        .iter()
-                        .map(|(_, v)| v.clone())
-                        .collect::<Vec<_>>()
-                        .join(" "),
-                );
+                panel.fields.error = Some(fields.0.values().cloned().collect::<Vec<_>>().join(" "));
                 StatusCode::UNPROCESSABLE_ENTITY
             }
             Err(e) => return Err(e.into()),
