@@ -11,7 +11,7 @@ use crate::support::{ADMIN_EMAIL, ADMIN_PASSWORD, TestApp, wait_until};
 const WAIT: Duration = Duration::from_secs(10);
 
 /// Signs in through the login form and waits for the overview.
-async fn sign_in(driver: &WebDriver, app: &TestApp) {
+pub(crate) async fn sign_in(driver: &WebDriver, app: &TestApp) {
     driver.goto(format!("{}/login", app.url())).await.unwrap();
     driver
         .find(By::Id("email"))
@@ -42,14 +42,14 @@ async fn sign_in(driver: &WebDriver, app: &TestApp) {
 }
 
 /// Marks the current document; the mark survives htmx swaps but not a page load.
-async fn mark_document(driver: &WebDriver) {
+pub(crate) async fn mark_document(driver: &WebDriver) {
     driver
         .execute("window.hookdMark = 'same-page';", vec![])
         .await
         .unwrap();
 }
 
-async fn still_same_document(driver: &WebDriver) -> bool {
+pub(crate) async fn still_same_document(driver: &WebDriver) -> bool {
     let ret = driver
         .execute("return window.hookdMark || null;", vec![])
         .await
@@ -57,7 +57,7 @@ async fn still_same_document(driver: &WebDriver) -> bool {
     ret.json().as_str() == Some("same-page")
 }
 
-async fn text_of(driver: &WebDriver, css: &str) -> Option<String> {
+pub(crate) async fn text_of(driver: &WebDriver, css: &str) -> Option<String> {
     driver.find(By::Css(css)).await.ok()?.text().await.ok()
 }
 
@@ -203,7 +203,7 @@ async fn admin_creates_an_endpoint_sees_the_secret_once_toggles_and_deletes_it()
         Some(0.0),
         "the page starts at the top"
     );
-    browser.screenshot("endpoint.png").await;
+    browser.screenshot("endpoint-created.png").await;
 
     driver.refresh().await.unwrap();
     let masked = wait_until(WAIT, "the masked secret shows", || async {
