@@ -65,6 +65,11 @@ async fn admin_sends_a_test_event_sees_the_result_inline_and_the_delivery_arrive
     })
     .await;
     let url = driver.current_url().await.unwrap();
+    assert_eq!(
+        url.path(),
+        format!("/webhooks/{id}"),
+        "the pushed address is the page's"
+    );
     assert!(url.query().unwrap_or("").contains("live=1"), "{url}");
 
     // Act 2: pick the type; its catalog example fills the payload.

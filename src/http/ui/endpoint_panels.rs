@@ -257,3 +257,51 @@ pub fn verify_panel(e: &Endpoint) -> Result<Vec<Language>, Error> {
         },
     ])
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn disabled_reasons_read_as_sentences() {
+        let auto = explain_disabled(Some("auto: every delivery failed for 5 days (12 in a row)"));
+        assert!(
+            auto.starts_with(
+                "hookd turned it off automatically: every delivery failed for 5 days (12 in a row)."
+            ),
+            "{auto}"
+        );
+        assert_eq!(
+            explain_disabled(Some("manual")),
+            "An admin disabled it by hand."
+        );
+        assert_eq!(explain_disabled(None), "An admin disabled it by hand.");
+    }
+
+    #[test]
+    fn the_chart_scales_bars_to_the_slowest_attempt() {
+        let at = Timestamp::from_millis(0);
+        let points = [
+            AttemptPoint {
+                started_at: at,
+                duration_ms: 50,
+                succeeded: true,
+            },
+            AttemptPoint {
+                started_at: at,
+                duration_ms: 200,
+                succeeded: false,
+            },
+        ];
+        let panel = chart(WindowStats::default(), WindowStats::default(), &points);
+        assert_eq!(panel.max_ms, 200);
+        assert_eq!(panel.bars[1].h, format!("{CHART_H:.1}"));
+        assert_eq!(panel.bars[0].h, format!("{:.1}", CHART_H / 4.0));
+        assert!(!panel.bars[1].ok);
+        assert!(
+            panel.summary.contains("slowest 200 ms; 1 failed"),
+            "{}",
+            panel.summary
+        );
+    }
+}
