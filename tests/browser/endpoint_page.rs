@@ -129,6 +129,41 @@ async fn admin_sends_a_test_event_sees_the_result_inline_and_the_delivery_arrive
         .unwrap();
     browser.screenshot("endpoint.png").await;
 
+    // Act 4: disable with the switch; the banner appears out of band, and its button
+    // re-enables in place.
+    driver
+        .find(By::Id("toggle-enabled"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let banner = wait_until(WAIT, "the disabled banner shows", || async {
+        text_of(driver, "#disabled-banner .banner-warn").await
+    })
+    .await;
+    assert!(banner.contains("An admin disabled it by hand"), "{banner}");
+    driver
+        .find(By::Id("banner-reenable"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    wait_until(WAIT, "the banner goes away", || async {
+        driver
+            .find(By::Css("#disabled-banner .banner-warn"))
+            .await
+            .is_err()
+            .then_some(())
+    })
+    .await;
+    assert_eq!(
+        text_of(driver, "#endpoint-toggle .badge").await.unwrap(),
+        "enabled"
+    );
+    assert!(still_same_document(driver).await);
+
     browser.quit().await;
     app.shutdown().await;
 }
