@@ -349,8 +349,9 @@ pub async fn load(
         .then(|| rows.first().map(|d| page_link("after", &d.id)))
         .flatten()
         .or_else(|| {
-            // An empty page past the newest row: back to the first page.
-            (has_newer && rows.is_empty()).then(|| encode(&base))
+            // An empty page reached through a cursor (rows deleted meanwhile, or a hand-written
+            // link): back to the first page.
+            (rows.is_empty() && (before.is_some() || after.is_some())).then(|| encode(&base))
         });
     let poll = (q.is_live() && !has_newer).then(|| poll_url(endpoint_id, &q, rows.first()));
     let filtered = filter.status.is_some()
