@@ -7,3 +7,10 @@ update deliveries set event_type = coalesce((select e.type from events e where e
 
 create index deliveries_endpoint_status on deliveries (endpoint_id, status, id);
 create index deliveries_endpoint_type on deliveries (endpoint_id, event_type, id);
+
+-- Any other insert path that leaves the type out still gets it (a no-op for insert_pending).
+create trigger deliveries_fill_event_type after insert on deliveries when new.event_type = ''
+begin
+    update deliveries set event_type = coalesce((select e.type from events e where e.id = new.event_id), '')
+     where id = new.id;
+end;
