@@ -144,6 +144,11 @@ async fn admin_sends_a_test_event_sees_the_result_inline_and_the_delivery_arrive
     .await;
     assert!(banner.contains("An admin disabled it by hand"), "{banner}");
     driver
+        .execute("window.scrollTo(0, 0);", vec![])
+        .await
+        .unwrap();
+    browser.screenshot("endpoint-disabled.png").await;
+    driver
         .find(By::Id("banner-reenable"))
         .await
         .unwrap()
@@ -163,6 +168,20 @@ async fn admin_sends_a_test_event_sees_the_result_inline_and_the_delivery_arrive
         "enabled"
     );
     assert!(still_same_document(driver).await);
+
+    // After a reload the stats count the delivery and the chart has its bar.
+    driver.refresh().await.unwrap();
+    let chart = driver.find(By::Css("#stats svg[role=img]")).await.unwrap();
+    assert!(chart.is_displayed().await.unwrap(), "the chart renders");
+    assert_eq!(
+        chart.find_all(By::Css("rect.bar-ok")).await.unwrap().len(),
+        1
+    );
+    driver
+        .execute("document.getElementById('stats').scrollIntoView();", vec![])
+        .await
+        .unwrap();
+    browser.screenshot("endpoint-stats.png").await;
 
     browser.quit().await;
     app.shutdown().await;

@@ -101,7 +101,8 @@ pub async fn stats(state: &AppState, e: &Endpoint) -> Result<StatsPanel, Error> 
     Ok(chart(day, month, &points))
 }
 
-/// Bars, oldest on the left, height proportional to the response time.
+/// One bar per attempt, newest at the right edge, height proportional to the response time; a
+/// slot per possible attempt, so a bar's width does not depend on how many there are yet.
 fn chart(day: WindowStats, month: WindowStats, points: &[AttemptPoint]) -> StatsPanel {
     let max_ms = points
         .iter()
@@ -109,7 +110,8 @@ fn chart(day: WindowStats, month: WindowStats, points: &[AttemptPoint]) -> Stats
         .max()
         .unwrap_or(0)
         .max(1);
-    let slot = CHART_W / points.len().max(1) as f64;
+    let slot = CHART_W / CHART_ATTEMPTS as f64;
+    let n = points.len();
     let bars = points
         .iter()
         .enumerate()
@@ -117,7 +119,7 @@ fn chart(day: WindowStats, month: WindowStats, points: &[AttemptPoint]) -> Stats
             // At least 1 unit tall so a fast attempt is still visible.
             let h = (p.duration_ms as f64 / max_ms as f64 * CHART_H).max(1.0);
             Bar {
-                x: format!("{:.1}", i as f64 * slot),
+                x: format!("{:.1}", CHART_W - (n - i) as f64 * slot),
                 y: format!("{:.1}", CHART_H - h),
                 w: format!("{:.1}", (slot * 0.8).max(0.5)),
                 h: format!("{h:.1}"),
@@ -138,7 +140,7 @@ fn chart(day: WindowStats, month: WindowStats, points: &[AttemptPoint]) -> Stats
         sorted.sort_unstable();
         let failed = points.iter().filter(|p| !p.succeeded).count();
         format!(
-            "Response times of the last {} attempts, oldest first: median {} ms, slowest {} ms; {} failed.",
+            "Response times of the last {} attempts, newest on the right: median {} ms, slowest {} ms; {} failed.",
             points.len(),
             sorted[sorted.len() / 2],
             sorted[sorted.len() - 1],
@@ -298,6 +300,7 @@ mod tests {
         assert_eq!(panel.bars[1].h, format!("{CHART_H:.1}"));
         assert_eq!(panel.bars[0].h, format!("{:.1}", CHART_H / 4.0));
         assert!(!panel.bars[1].ok);
+        assert_eq!(panel.bars[1].x, format!("{:.1}", CHART_W - CHART_W / 100.0));
         assert!(
             panel.summary.contains("slowest 200 ms; 1 failed"),
             "{}",
