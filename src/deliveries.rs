@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 
 use serde::Serialize;
-use sqlx::SqliteConnection;
+use sqlx::{QueryBuilder, Sqlite, SqliteConnection};
 
 use crate::db::Db;
 use crate::error::{Error, Result};
@@ -106,8 +106,8 @@ pub async fn insert_pending(
     let rows = serde_json::to_string(&ids.iter().zip(endpoint_ids).collect::<Vec<_>>())
         .map_err(anyhow::Error::from)?;
     sqlx::query(
-        "insert into deliveries (id, event_id, endpoint_id, status, next_attempt_at, claimed_at, created_at, updated_at)
-         select value->>0, ?, value->>1, 'pending', ?, ?, ?, ? from json_each(?)",
+        "insert into deliveries (id, event_id, endpoint_id, event_type, status, next_attempt_at, claimed_at, created_at, updated_at)
+         select value->>0, ?1, value->>1, (select type from events where id = ?1), 'pending', ?2, ?3, ?4, ?5 from json_each(?6)",
     )
     .bind(event_id)
     .bind(now)
@@ -462,6 +462,11 @@ pub struct DeliveryFilter {
 
 /// Newest first. `before`/`after` are delivery ids (keyset paging: the cost does not grow with
 /// depth); with `after` the page is the one just newer, still returned newest first.
+///
+/// The WHERE clause holds only the filters given, so SQLite can pick the matching index
+/// (`deliveries_endpoint_status`, `deliveries_endpoint_type`, or `deliveries_endpoint`) and walk
+/// it in id order; a time window also bounds the id range (ids are UUIDv7: they start with the
+/// creation time), so a deep or narrow window does not scan the newer rows first.
 pub async fn list(
     db: &Db,
     f: &DeliveryFilter,
@@ -469,27 +474,79 @@ pub async fn list(
     after: Option<&DeliveryId>,
     limit: u32,
 ) -> Result<Vec<Delivery>> {
-    let order = if after.is_some() { "asc" } else { "desc" };
-    let mut rows: Vec<Delivery> = sqlx::query_as(&format!(
-        "select {DELIVERY_COLUMNS} from deliveries d join events e on e.id = d.event_id
-         where (?1 is null or d.endpoint_id = ?1) and (?2 is null or d.status = ?2) and (?3 is null or e.type = ?3)
-           and (?4 is null or d.created_at >= ?4) and (?5 is null or d.created_at < ?5)
-           and (?6 is null or d.id < ?6) and (?7 is null or d.id > ?7)
-         order by d.id {order} limit ?8"
-    ))
-    .bind(&f.endpoint_id)
-    .bind(f.status)
-    .bind(&f.event_type)
-    .bind(f.since)
-    .bind(f.until)
-    .bind(before)
-    .bind(after)
-    .bind(limit)
-    .fetch_all(db)
-    .await?;
+    let mut q = QueryBuilder::<Sqlite>::new(format!(
+        "select {LIST_COLUMNS} from deliveries d where 1 = 1"
+    ));
+    if let Some(endpoint_id) = &f.endpoint_id {
+        q.push(" and d.endpoint_id = ")
+            .push_bind(endpoint_id.clone());
+    }
+    if let Some(status) = f.status {
+        q.push(" and d.status = ").push_bind(status);
+    }
+    if let Some(event_type) = &f.event_type {
+        q.push(" and d.event_type = ").push_bind(event_type.clone());
+    }
+    if let Some(since) = f.since {
+        q.push(" and d.created_at >= ").push_bind(since);
+        q.push(" and d.id >= ")
+            .push_bind(DeliveryId::floor_at(since.minus(ID_CLOCK_SLACK).millis()));
+    }
+    if let Some(until) = f.until {
+        q.push(" and d.created_at < ").push_bind(until);
+        q.push(" and d.id < ")
+            .push_bind(DeliveryId::floor_at(until.plus(ID_CLOCK_SLACK).millis()));
+    }
+    if let Some(before) = before {
+        q.push(" and d.id < ").push_bind(before.clone());
+    }
+    if let Some(after) = after {
+        q.push(" and d.id > ").push_bind(after.clone());
+    }
+    q.push(if after.is_some() {
+        " order by d.id asc limit "
+    } else {
+        " order by d.id desc limit "
+    })
+    .push_bind(limit);
+    let mut rows: Vec<Delivery> = q.build_query_as().fetch_all(db).await?;
     if after.is_some() {
         rows.reverse();
     }
+    Ok(rows)
+}
+
+/// Like `DELIVERY_COLUMNS`, with the event type copied onto the delivery (no join).
+const LIST_COLUMNS: &str = "d.id, d.event_id, d.endpoint_id, d.event_type, d.status, d.attempts, \
+     d.next_attempt_at, d.last_status_code, d.last_error, d.created_at, d.updated_at";
+
+/// How far a delivery id's embedded time may be from its `created_at` (both are taken while
+/// the row is inserted); the id bound of a time window is widened by this much.
+const ID_CLOCK_SLACK: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// One attempt's time and outcome, for the response-time chart.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct AttemptPoint {
+    pub started_at: Timestamp,
+    pub duration_ms: i64,
+    pub succeeded: bool,
+}
+
+/// The endpoint's last `limit` attempts, oldest first (walks `attempts_endpoint_started`).
+pub async fn recent_attempts(
+    db: &Db,
+    endpoint_id: &EndpointId,
+    limit: u32,
+) -> Result<Vec<AttemptPoint>> {
+    let mut rows: Vec<AttemptPoint> = sqlx::query_as(
+        "select started_at, duration_ms, succeeded from attempts where endpoint_id = ?
+         order by started_at desc limit ?",
+    )
+    .bind(endpoint_id)
+    .bind(limit)
+    .fetch_all(db)
+    .await?;
+    rows.reverse();
     Ok(rows)
 }
 

@@ -243,8 +243,12 @@ pub async fn log_page(db: &Db, f: &EventFilter, from: PageFrom<'_>, limit: u32) 
     }
     // One second of slack: an event's id and created_at are taken a moment apart.
     let range = IdRange {
-        lo: f.since.map(|t| EventId::floor_at(t.millis() - 1000)),
-        hi: f.until.map(|t| EventId::floor_at(t.millis() + 1000)),
+        lo: f
+            .since
+            .map(|t| EventId::floor_at(t.millis() - 1000).as_str().to_owned()),
+        hi: f
+            .until
+            .map(|t| EventId::floor_at(t.millis() + 1000).as_str().to_owned()),
     };
     let (before, after) = match from {
         PageFrom::Newest => (None, None),

@@ -30,8 +30,13 @@ macro_rules! prefixed_id {
             }
             /// The smallest id that could have been generated at or after `unix_ms` (UUIDv7
             /// starts with the millisecond timestamp), for index range scans by time.
-            pub fn floor_at(unix_ms: i64) -> String {
-                format!("{}{:012x}", $prefix, unix_ms.clamp(0, 0xffff_ffff_ffff))
+            pub fn floor_at(unix_ms: i64) -> Self {
+                Self(format!(
+                    "{}{:012x}{}",
+                    $prefix,
+                    unix_ms.clamp(0, 0xffff_ffff_ffff),
+                    "0".repeat(20)
+                ))
             }
         }
 
@@ -82,6 +87,7 @@ mod tests {
             .as_millis() as i64;
         let id = EventId::generate();
         assert!(EventId::floor_at(before).as_str() <= id.as_str());
+        assert!(EventId::parse(EventId::floor_at(before).as_str()).is_some());
         assert!(EventId::floor_at(before + 60_000).as_str() > id.as_str());
     }
 

@@ -203,7 +203,7 @@ async fn admin_creates_an_endpoint_sees_the_secret_once_toggles_and_deletes_it()
         Some(0.0),
         "the page starts at the top"
     );
-    browser.screenshot("endpoint.png").await;
+    browser.screenshot("endpoint-created.png").await;
 
     driver.refresh().await.unwrap();
     let masked = wait_until(WAIT, "the masked secret shows", || async {

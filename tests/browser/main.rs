@@ -7,6 +7,7 @@
 mod support;
 
 mod driver;
+mod endpoint_page;
 mod endpoints;
 mod operations;
 

@@ -23,6 +23,7 @@ mod setup;
 mod startup;
 mod support;
 mod ui_deliveries;
+mod ui_endpoint_page;
 mod ui_endpoints;
 mod ui_events;
 mod ui_overview;

@@ -21,6 +21,10 @@ use crate::event_types::{self, EventType};
 use crate::ids::EndpointId;
 use crate::state::AppState;
 
+use super::endpoint_history::{self, HistoryFragment, HistoryQuery};
+use super::endpoint_panels::{self, BannerFragment, Language, StatsPanel};
+use super::endpoint_test::{Catalog as TestCatalog, TestPanel};
+
 const PAGE_SIZE: u32 = 25;
 const EMPTY_HEADER_ROWS: usize = 3;
 
@@ -31,6 +35,18 @@ pub fn router() -> Router<AppState> {
         .route("/webhooks/{id}", get(show_endpoint).post(update_endpoint))
         .route("/webhooks/{id}/edit", get(edit_endpoint))
         .route("/webhooks/{id}/enabled", post(set_enabled))
+        .route(
+            "/webhooks/{id}/deliveries",
+            get(super::endpoint_history::list_endpoint_deliveries),
+        )
+        .route(
+            "/webhooks/{id}/test",
+            post(super::endpoint_test::send_test_event),
+        )
+        .route(
+            "/webhooks/{id}/test-example",
+            get(super::endpoint_test::test_example),
+        )
         .route("/webhooks/{id}/rotate-secret", post(rotate_secret))
         .route(
             "/webhooks/{id}/delete",
@@ -367,7 +383,15 @@ async fn create_endpoint(
         Ok((endpoint, secret)) => {
             tracing::info!(user = %user.id, endpoint = %endpoint.id, "endpoint created");
             let id = endpoint.id.to_string();
-            let page = show_page(&state, &ctx, endpoint, Some(secret.expose().to_owned())).await?;
+            let page = show_page(
+                &state,
+                &ctx,
+                endpoint,
+                Some(secret.expose().to_owned()),
+                None,
+                HistoryQuery::default(),
+            )
+            .await?;
             let mut resp = page.into_response();
             if ctx.htmx {
                 let h = resp.headers_mut();
@@ -464,7 +488,7 @@ async fn update_endpoint(
     }
 }
 
-fn display_name(e: &Endpoint) -> String {
+pub(super) fn display_name(e: &Endpoint) -> String {
     if e.spec.name.is_empty() {
         e.spec.url.clone()
     } else {
@@ -487,30 +511,70 @@ struct ToggleFragment {
 
 #[derive(Template, WebTemplate)]
 #[template(path = "endpoints/show.html")]
-struct ShowPage {
+pub(super) struct ShowPage {
     chrome: Chrome,
     e: Endpoint,
     revealed: Option<String>,
     toggle: ToggleFragment,
+    banner: BannerFragment,
+    stats: StatsPanel,
+    /// For admins only.
+    test: Option<TestPanel>,
+    history: HistoryFragment,
+    verify: Vec<Language>,
+    secret_env: &'static str,
     replay: super::replays::ReplayPanel,
 }
 
-async fn show_page(
+/// The endpoint page. `test` replaces the default test panel (after a send); `history` is the
+/// history's query (filters and cursor from the address).
+pub(super) async fn show_page(
     state: &AppState,
     ctx: &Ctx,
     e: Endpoint,
     revealed: Option<String>,
+    test: Option<TestPanel>,
+    history: HistoryQuery,
 ) -> Result<ShowPage, Error> {
     let chrome = ctx.chrome("webhooks", display_name(&e)).await;
-    let replay = super::replays::panel(state, &ctx.csrf, chrome.is_admin(), &e.id).await?;
+    let admin = chrome.is_admin();
+    let replay = super::replays::panel(state, &ctx.csrf, admin, &e.id).await?;
+    let test = match (admin, test) {
+        (false, _) => None,
+        (true, Some(t)) => Some(t),
+        (true, None) => Some(TestPanel::new(
+            &e.id,
+            &ctx.csrf,
+            &TestCatalog::load(state).await?,
+            "",
+        )),
+    };
+    let history = endpoint_history::load(
+        state,
+        &e.id,
+        HistoryQuery {
+            view: "endpoint".into(),
+            poll: String::new(),
+            ..history
+        },
+        format!("/webhooks/{}", e.id),
+    )
+    .await?
+    .0;
     Ok(ShowPage {
         toggle: ToggleFragment {
             csrf: ctx.csrf.clone(),
             id: e.id.to_string(),
             enabled: e.spec.enabled,
             disabled_reason: e.disabled_reason.clone(),
-            admin: chrome.is_admin(),
+            admin,
         },
+        banner: BannerFragment::new(&e, &ctx.csrf, admin, false),
+        stats: endpoint_panels::stats(state, &e).await?,
+        verify: endpoint_panels::verify_panel(&e)?,
+        secret_env: endpoint_panels::SECRET_ENV,
+        test,
+        history,
         chrome,
         e,
         revealed,
@@ -518,13 +582,41 @@ async fn show_page(
     })
 }
 
+#[derive(Deserialize)]
+struct ShowQuery {
+    /// "Load example" without JS: the test panel with this type's example.
+    #[serde(default)]
+    test_type: String,
+}
+
 async fn show_endpoint(
     State(state): State<AppState>,
     SignedIn(ctx, _): SignedIn,
     Path(id): Path<String>,
+    Query(show): Query<ShowQuery>,
+    Query(history): Query<HistoryQuery>,
 ) -> HtmlResult<ShowPage> {
     let endpoint = endpoints::get(&state.db, &parse_id(&id)?).await?;
-    Ok(show_page(&state, &ctx, endpoint, None).await?)
+    let test = if show.test_type.is_empty() {
+        None
+    } else {
+        let catalog = TestCatalog::load(&state).await?;
+        Some(TestPanel::new(
+            &endpoint.id,
+            &ctx.csrf,
+            &catalog,
+            &show.test_type,
+        ))
+    };
+    Ok(show_page(&state, &ctx, endpoint, None, test, history).await?)
+}
+
+/// The toggle's htmx answer: the switch, and the disabled banner replaced out of band.
+#[derive(Template, WebTemplate)]
+#[template(path = "endpoints/_toggle_swap.html")]
+struct ToggleSwap {
+    toggle: ToggleFragment,
+    banner: BannerFragment,
 }
 
 #[derive(Deserialize)]
@@ -549,12 +641,15 @@ async fn set_enabled(
     let endpoint = endpoints::set_enabled(&state.db, &id, enabled).await?;
     tracing::info!(user = %user.id, endpoint = %id, enabled, "endpoint toggled");
     if ctx.htmx {
-        return Ok(ToggleFragment {
-            csrf: ctx.csrf.clone(),
-            id: id.to_string(),
-            enabled: endpoint.spec.enabled,
-            disabled_reason: endpoint.disabled_reason,
-            admin: true,
+        return Ok(ToggleSwap {
+            banner: BannerFragment::new(&endpoint, &ctx.csrf, true, true),
+            toggle: ToggleFragment {
+                csrf: ctx.csrf.clone(),
+                id: id.to_string(),
+                enabled: endpoint.spec.enabled,
+                disabled_reason: endpoint.disabled_reason,
+                admin: true,
+            },
         }
         .into_response());
     }
@@ -581,7 +676,15 @@ async fn rotate_secret(
     let id = parse_id(&id)?;
     let (endpoint, secret) = endpoints::rotate_secret(&state.db, &state.keyring, &id, None).await?;
     tracing::info!(user = %user.id, endpoint = %id, "endpoint secret rotated");
-    Ok(show_page(&state, &ctx, endpoint, Some(secret.expose().to_owned())).await?)
+    Ok(show_page(
+        &state,
+        &ctx,
+        endpoint,
+        Some(secret.expose().to_owned()),
+        None,
+        HistoryQuery::default(),
+    )
+    .await?)
 }
 
 // ---- delete --------------------------------------------------------------------------------

@@ -4,6 +4,9 @@
 mod api_keys;
 mod auth;
 mod deliveries;
+mod endpoint_history;
+mod endpoint_panels;
+mod endpoint_test;
 mod endpoints;
 mod event_types;
 mod events;
