@@ -260,6 +260,7 @@ impl DeliveryHandle {
                 self.shared.writer.send(Op::Record {
                     outcome,
                     done: Some(tx),
+                    hold: None,
                 })?;
                 let _ = rx.await;
                 if retry {

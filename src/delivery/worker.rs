@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use tokio::sync::{Notify, mpsc, oneshot};
+use tokio::sync::{Notify, Semaphore, mpsc};
 use tokio_util::sync::CancellationToken;
 
 use super::request::{self, Clients};
@@ -26,6 +26,8 @@ const TARGET_TTL: Duration = Duration::from_secs(1);
 const ENDPOINT_QUEUE_CAP: usize = 1000;
 /// Longest wait between looks at the table (retries falling due, released work).
 const MAX_IDLE: Duration = Duration::from_secs(5);
+/// Outcomes that may wait for the writer, per attempt slot.
+const UNWRITTEN_PER_SLOT: usize = 4;
 
 /// What an attempt needs from its endpoint, cached briefly.
 pub struct Target {
@@ -180,6 +182,8 @@ struct Dispatcher {
     done_tx: mpsc::UnboundedSender<(EndpointId, DeliveryId, Option<Timestamp>)>,
     next_look: tokio::time::Instant,
     active: HashSet<DeliveryId>,
+    /// Outcomes handed to the writer and not yet committed (see `run_job`).
+    unwritten: Arc<Semaphore>,
 }
 
 pub struct Wiring {
@@ -209,6 +213,7 @@ pub async fn run(shared: Shared, mut w: Wiring) {
         done_tx,
         active: HashSet::new(),
         next_look: tokio::time::Instant::now(),
+        unwritten: Arc::new(Semaphore::new(w.max_in_flight.max(64) * UNWRITTEN_PER_SLOT)),
     };
     let mut look = true;
     loop {
@@ -321,8 +326,9 @@ impl Dispatcher {
                 progress = true;
                 let shared = self.shared.clone();
                 let done = self.done_tx.clone();
+                let unwritten = self.unwritten.clone();
                 tokio::spawn(async move {
-                    let retry_at = run_job(&shared, &job).await;
+                    let retry_at = run_job(&shared, &job, &unwritten).await;
                     let _ = done.send((job.endpoint_id, job.delivery_id, retry_at));
                 });
             }
@@ -371,25 +377,26 @@ impl Dispatcher {
     }
 }
 
-/// Attempts a job and records the outcome through the writer; returns when a retry falls due.
-async fn run_job(shared: &Shared, job: &Job) -> Option<Timestamp> {
+/// Attempts a job and hands the outcome to the writer; returns when a retry falls due.
+///
+/// It does not wait for the commit: the delivery stays claimed in the table until the outcome
+/// is written (so nothing can claim it twice, and a crash before the commit means one more
+/// attempt), and the slot is free for the next attempt meanwhile. `unwritten` bounds the
+/// outcomes waiting for the writer; when it is exhausted, slots wait here, which slows the
+/// dispatcher down to the writer's pace.
+async fn run_job(shared: &Shared, job: &Job, unwritten: &Arc<Semaphore>) -> Option<Timestamp> {
     match shared.attempt(job).await {
         Ok(Some(outcome)) => {
             let retry_at = match outcome.next {
                 Next::RetryAt(t) => Some(t),
                 _ => None,
             };
-            let (tx, rx) = oneshot::channel();
-            if shared
-                .writer
-                .send(Op::Record {
-                    outcome,
-                    done: Some(tx),
-                })
-                .is_ok()
-            {
-                let _ = rx.await;
-            }
+            let hold = unwritten.clone().acquire_owned().await.ok();
+            let _ = shared.writer.send(Op::Record {
+                outcome,
+                done: None,
+                hold,
+            });
             retry_at
         }
         Ok(None) => None, // endpoint deleted: its deliveries went with it

@@ -6,7 +6,7 @@ use std::collections::HashSet;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{OwnedSemaphorePermit, mpsc, oneshot};
 
 use crate::db::Db;
 use crate::deliveries::{self, Job, Outcome};
@@ -43,6 +43,8 @@ pub enum Op {
     Record {
         outcome: Outcome,
         done: Option<oneshot::Sender<()>>,
+        /// Released after the commit: bounds the outcomes waiting to be written.
+        hold: Option<OwnedSemaphorePermit>,
     },
     Claim {
         limit: u32,
@@ -115,7 +117,7 @@ enum Reply {
         Result<Ingested>,
         Vec<Job>,
     ),
-    Done(Option<oneshot::Sender<()>>),
+    Done(Option<oneshot::Sender<()>>, Option<OwnedSemaphorePermit>),
     Claim(oneshot::Sender<Result<Vec<Job>>>, Result<Vec<Job>>),
     ClaimOne(oneshot::Sender<Result<Option<Job>>>, Result<Option<Job>>),
     ReplayStep(
@@ -170,11 +172,15 @@ async fn run_batch(db: &Db, ops: Vec<Op>, handoff: &Handoff, on_disabled: &impl 
                         Err(e) => return Err(e),
                     }
                 }
-                Op::Record { outcome, done } => {
+                Op::Record {
+                    outcome,
+                    done,
+                    hold,
+                } => {
                     // Recorded together below (or before the next claim), a few statements
                     // for the whole batch.
                     outcomes.push(outcome);
-                    replies.push(Reply::Done(done));
+                    replies.push(Reply::Done(done, hold));
                 }
                 Op::Claim { limit, skip, reply } => {
                     disabled.extend(deliveries::record(&mut tx, &outcomes, now).await?);
@@ -236,10 +242,11 @@ async fn run_batch(db: &Db, ops: Vec<Op>, handoff: &Handoff, on_disabled: &impl 
                     "the event could not be stored"
                 ))));
             }
-            (Reply::Done(Some(tx)), _) => {
-                let _ = tx.send(());
+            (Reply::Done(done, _hold), _) => {
+                if let Some(tx) = done {
+                    let _ = tx.send(());
+                }
             }
-            (Reply::Done(None), _) => {}
             (Reply::Claim(tx, result), Ok(())) => {
                 let _ = tx.send(result);
             }
