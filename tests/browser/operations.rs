@@ -163,6 +163,24 @@ async fn retry_now_and_a_bulk_replay_update_the_pages_in_place() {
     assert_eq!(rows.len(), 2);
     browser.screenshot("events.png").await;
 
+    // The overview: the endpoint's health with its hourly sparkline and the failures it had.
+    driver.goto(format!("{}/", app.url())).await.unwrap();
+    let spark = driver
+        .find(By::Css(&format!("#health-{wh} svg.spark")))
+        .await
+        .expect("the endpoint's sparkline");
+    let label = spark.attr("aria-label").await.unwrap().unwrap_or_default();
+    assert!(
+        label.contains("succeeded") && label.contains("failed"),
+        "{label}"
+    );
+    let failures = driver
+        .find_all(By::Css("#recent-failures tbody tr"))
+        .await
+        .unwrap();
+    assert_eq!(failures.len(), 2, "both first attempts failed");
+    browser.screenshot("overview-health.png").await;
+
     browser.quit().await;
     app.shutdown().await;
 }
