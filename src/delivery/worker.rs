@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use tokio::sync::{Notify, Semaphore, mpsc};
+use tokio::sync::{Notify, Semaphore, mpsc, oneshot};
 use tokio_util::sync::CancellationToken;
 
 use super::request::{self, Clients};
@@ -392,11 +392,17 @@ async fn run_job(shared: &Shared, job: &Job, unwritten: &Arc<Semaphore>) -> Opti
                 _ => None,
             };
             let hold = unwritten.clone().acquire_owned().await.ok();
-            let _ = shared.writer.send(Op::Record {
+            // A retry waits for its commit, so the dispatcher's look at the due time finds
+            // the delivery unclaimed and due.
+            let (tx, rx) = oneshot::channel();
+            let sent = shared.writer.send(Op::Record {
                 outcome,
-                done: None,
+                done: retry_at.is_some().then_some(tx),
                 hold,
             });
+            if retry_at.is_some() && sent.is_ok() {
+                let _ = rx.await;
+            }
             retry_at
         }
         Ok(None) => None, // endpoint deleted: its deliveries went with it
