@@ -166,7 +166,7 @@ async fn retry_now_and_a_bulk_replay_update_the_pages_in_place() {
     // The overview: the endpoint's health with its hourly sparkline and the failures it had.
     driver.goto(format!("{}/", app.url())).await.unwrap();
     let spark = driver
-        .find(By::Css(&format!("#health-{wh} svg.spark")))
+        .find(By::Css(format!("#health-{wh} svg.spark")))
         .await
         .expect("the endpoint's sparkline");
     let label = spark.attr("aria-label").await.unwrap().unwrap_or_default();
