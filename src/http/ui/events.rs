@@ -15,8 +15,7 @@ use serde::Deserialize;
 use super::{Chrome, FormErrors, HtmlResult, SignedIn};
 use crate::deliveries::{self, FanOutRow, FanOutSummary};
 use crate::error::{Error, FieldErrors};
-use crate::event_types;
-use crate::events::{self, Event, EventFilter, PageFrom, TEST_EVENT_TYPE};
+use crate::events::{self, Event, EventFilter, PageFrom};
 use crate::ids::EventId;
 use crate::state::AppState;
 use crate::timestamp::Timestamp;
@@ -173,12 +172,7 @@ async fn list_events(
         }
         return Ok(resp);
     }
-    let mut types: Vec<String> = event_types::list(&state.db, true, None, 1000)
-        .await?
-        .into_iter()
-        .map(|t| t.name)
-        .collect();
-    types.push(TEST_EVENT_TYPE.to_owned());
+    let types = super::endpoint_history::filter_types(&state).await?;
     let page = ListPage {
         chrome: ctx.chrome("events", "Events").await,
         q,
