@@ -25,7 +25,3 @@ create table replay_deliveries (
     primary key (replay_id, delivery_id)
 ) strict, without rowid;
 create index replay_deliveries_delivery on replay_deliveries (delivery_id);
-
--- A replay walks one endpoint's failed deliveries in id order; this keeps it off the
--- (usually far more numerous) succeeded ones.
-create index deliveries_endpoint_failed on deliveries (endpoint_id, id) where status = 'failed';

@@ -1,7 +1,7 @@
 //! Deliveries (one per event × endpoint) and their attempts: the SQL the delivery engine runs
 //! inside its group commits, and the reads behind history pages, the API and endpoint stats.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use serde::Serialize;
 use sqlx::{QueryBuilder, Sqlite, SqliteConnection};
@@ -136,16 +136,23 @@ const JOB_SELECT: &str = "select d.id as delivery_id, d.attempts, d.event_id, e.
         e.created_at as event_created_at, d.endpoint_id
      from deliveries d join events e on e.id = d.event_id";
 
-/// Claims up to `limit` due deliveries, skipping endpoints whose queues are full.
+/// Claims up to `limit` due deliveries, at most `per_endpoint` from any endpoint and at most
+/// the room listed in `room` for the endpoints it names (0 skips one).
 pub async fn claim_due(
     conn: &mut SqliteConnection,
     now: Timestamp,
     limit: u32,
-    skip: &[EndpointId],
+    per_endpoint: u32,
+    room: &HashMap<EndpointId, u32>,
 ) -> Result<Vec<Job>> {
     // Seek per endpoint (index deliveries_due_endpoint) rather than walking the due rows in time
-    // order: that walk passes every row of skipped or disabled endpoints, and a large backlog
+    // order: that walk passes every row of full or disabled endpoints, and a large backlog
     // there made each claim scan it all. Each eligible endpoint gets an equal share.
+    let full: Vec<&EndpointId> = room
+        .iter()
+        .filter(|(_, r)| **r == 0)
+        .map(|(id, _)| id)
+        .collect();
     let eligible: Vec<EndpointId> = sqlx::query_scalar(
         "select e.id from endpoints e
          where e.enabled = 1 and e.id not in (select value from json_each(?2))
@@ -153,15 +160,16 @@ pub async fn claim_due(
                        and d.claimed_at is null and d.next_attempt_at <= ?1)",
     )
     .bind(now)
-    .bind(serde_json::to_string(skip).unwrap_or_else(|_| "[]".into()))
+    .bind(serde_json::to_string(&full).unwrap_or_else(|_| "[]".into()))
     .fetch_all(&mut *conn)
     .await?;
     if eligible.is_empty() {
         return Ok(vec![]);
     }
-    let share = limit.div_ceil(eligible.len() as u32);
+    let share = limit.div_ceil(eligible.len() as u32).min(per_endpoint);
     let mut ids: Vec<DeliveryId> = Vec::new();
     for endpoint_id in &eligible {
+        let take = room.get(endpoint_id).map_or(share, |r| share.min(*r));
         ids.extend(
             sqlx::query_scalar::<_, DeliveryId>(
                 "update deliveries set claimed_at = ?1 where id in (
@@ -172,7 +180,7 @@ pub async fn claim_due(
             )
             .bind(now)
             .bind(endpoint_id)
-            .bind(share)
+            .bind(take)
             .fetch_all(&mut *conn)
             .await?,
         );
@@ -245,8 +253,11 @@ pub async fn release(conn: &mut SqliteConnection, ids: Option<&[DeliveryId]>) ->
 /// endpoint's deliveries wait, unclaimed, until it is enabled again.)
 pub async fn next_due_at(db: &Db) -> Result<Option<Timestamp>> {
     Ok(sqlx::query_scalar(
-        "select min(next_attempt_at) from deliveries where status = 'pending' and claimed_at is null
-           and endpoint_id in (select id from endpoints where enabled = 1)",
+        // Per enabled endpoint (one index seek each), so a disabled endpoint's backlog is
+        // never walked.
+        "select min((select min(d.next_attempt_at) from deliveries d
+                     where d.endpoint_id = e.id and d.status = 'pending' and d.claimed_at is null))
+         from endpoints e where e.enabled = 1",
     )
         .fetch_one(db)
         .await?)
@@ -654,7 +665,7 @@ pub async fn requeue_failed(
     let mut ids: Vec<DeliveryId> = sqlx::query_scalar(
         "update deliveries set status = 'pending', next_attempt_at = ?1, claimed_at = null, updated_at = ?1
          where id in (
-             select id from deliveries indexed by deliveries_endpoint_failed
+             select id from deliveries indexed by deliveries_endpoint_status
              where endpoint_id = ?2 and status = 'failed' and id >= ?3 and id > coalesce(?4, '') and id < ?5
                and created_at >= ?6
              order by id limit ?7)
@@ -681,7 +692,7 @@ pub async fn count_failed_since(
     upto: &str,
 ) -> Result<i64> {
     Ok(sqlx::query_scalar(
-        "select count(*) from deliveries indexed by deliveries_endpoint_failed
+        "select count(*) from deliveries indexed by deliveries_endpoint_status
          where endpoint_id = ? and status = 'failed' and id >= ? and id < ? and created_at >= ?",
     )
     .bind(endpoint_id)

@@ -184,6 +184,8 @@ struct Dispatcher {
     active: HashSet<DeliveryId>,
     /// Outcomes handed to the writer and not yet committed (see `run_job`).
     unwritten: Arc<Semaphore>,
+    /// Jobs that found their endpoint's queue full, to release together.
+    overflow: Vec<DeliveryId>,
 }
 
 pub struct Wiring {
@@ -214,6 +216,7 @@ pub async fn run(shared: Shared, mut w: Wiring) {
         active: HashSet::new(),
         next_look: tokio::time::Instant::now(),
         unwritten: Arc::new(Semaphore::new(w.max_in_flight.max(64) * UNWRITTEN_PER_SLOT)),
+        overflow: Vec::new(),
     };
     let mut look = true;
     loop {
@@ -223,6 +226,10 @@ pub async fn run(shared: Shared, mut w: Wiring) {
             d.next_look = tokio::time::Instant::now() + d.until_next_due().await;
         }
         d.start_what_fits();
+        if !d.overflow.is_empty() {
+            let ids = std::mem::take(&mut d.overflow);
+            let _ = d.shared.writer.send(Op::Release { ids });
+        }
         tokio::select! {
             _ = w.stop.cancelled() => break,
             Some(job) = w.jobs.recv() => d.accept(job),
@@ -243,12 +250,13 @@ pub async fn run(shared: Shared, mut w: Wiring) {
     while let Ok(job) = w.jobs.try_recv() {
         d.accept(job);
     }
-    let queued: Vec<DeliveryId> = d
+    let mut queued: Vec<DeliveryId> = d
         .queues
         .values_mut()
         .flat_map(|q| q.drain(..))
         .map(|j| j.delivery_id)
         .collect();
+    queued.append(&mut d.overflow);
     if !queued.is_empty() {
         let _ = d.shared.writer.send(Op::Release { ids: queued });
     }
@@ -274,11 +282,10 @@ impl Dispatcher {
         }
         let q = self.queues.entry(job.endpoint_id.clone()).or_default();
         if q.len() >= ENDPOINT_QUEUE_CAP {
+            // Back to the table, in one write with the rest of this round's overflow.
             self.active.remove(&job.delivery_id);
             self.queued.fetch_sub(1, Ordering::SeqCst);
-            let _ = self.shared.writer.send(Op::Release {
-                ids: vec![job.delivery_id],
-            });
+            self.overflow.push(job.delivery_id);
             return;
         }
         q.push_back(job);
@@ -341,18 +348,22 @@ impl Dispatcher {
         if held >= self.max_queued {
             return;
         }
-        let skip: Vec<EndpointId> = self
+        let room: HashMap<EndpointId, u32> = self
             .queues
             .iter()
-            .filter(|(_, q)| q.len() >= ENDPOINT_QUEUE_CAP)
-            .map(|(k, _)| k.clone())
+            .map(|(k, q)| (k.clone(), ENDPOINT_QUEUE_CAP.saturating_sub(q.len()) as u32))
             .collect();
         let limit = (self.max_queued - held).min(500) as u32;
         self.queued.fetch_add(limit as usize, Ordering::SeqCst);
         let claimed = self
             .shared
             .writer
-            .ask(|reply| Op::Claim { limit, skip, reply })
+            .ask(|reply| Op::Claim {
+                limit,
+                per_endpoint: ENDPOINT_QUEUE_CAP as u32,
+                room,
+                reply,
+            })
             .await;
         let jobs = claimed.unwrap_or_else(|e| {
             tracing::error!(error = %e, "claiming due deliveries failed");

@@ -2,7 +2,7 @@
 //! that drains what is waiting and commits it in one transaction. Callers are answered only
 //! after the commit, so "202 means committed" holds while hundreds share one fsync.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -48,7 +48,10 @@ pub enum Op {
     },
     Claim {
         limit: u32,
-        skip: Vec<EndpointId>,
+        /// At most this many from any one endpoint.
+        per_endpoint: u32,
+        /// Room left in the queues the dispatcher holds (0: skip that endpoint).
+        room: HashMap<EndpointId, u32>,
         reply: oneshot::Sender<Result<Vec<Job>>>,
     },
     ClaimOne {
@@ -182,10 +185,16 @@ async fn run_batch(db: &Db, ops: Vec<Op>, handoff: &Handoff, on_disabled: &impl 
                     outcomes.push(outcome);
                     replies.push(Reply::Done(done, hold));
                 }
-                Op::Claim { limit, skip, reply } => {
+                Op::Claim {
+                    limit,
+                    per_endpoint,
+                    room,
+                    reply,
+                } => {
                     disabled.extend(deliveries::record(&mut tx, &outcomes, now).await?);
                     outcomes.clear();
-                    let jobs = deliveries::claim_due(&mut tx, now, limit, &skip).await;
+                    let jobs =
+                        deliveries::claim_due(&mut tx, now, limit, per_endpoint, &room).await;
                     replies.push(Reply::Claim(reply, jobs));
                 }
                 Op::ClaimOne { id, reply } => {
