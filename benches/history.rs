@@ -15,11 +15,11 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use hookd::deliveries::{self, NewAttempt, Next, Outcome};
+use hookd::deliveries::{self, NewAttempt, NewDelivery, Next, Outcome};
 use hookd::endpoints::{self, EndpointSpec};
 use hookd::event_types::{self, NewEventType};
 use hookd::events::{self, NewEvent};
-use hookd::ids::{EndpointId, EventId};
+use hookd::ids::{DeliveryId, EndpointId, EventId};
 use hookd::timestamp::Timestamp;
 use hookd::users::{self, Role};
 use hookd::{crypto, db};
@@ -127,10 +127,16 @@ async fn seed(dir: &Path, n: usize) -> EndpointId {
                 created_at: t,
             };
             events::insert(&mut tx, &event).await.expect("event");
-            let ids =
-                deliveries::insert_pending(&mut tx, &event.id, std::slice::from_ref(&wh), t, false)
-                    .await
-                    .expect("delivery");
+            let delivery = NewDelivery {
+                id: DeliveryId::generate(),
+                event_id: event.id.clone(),
+                endpoint_id: wh.clone(),
+                event_type: event.event_type.clone(),
+                claimed: false,
+            };
+            deliveries::insert_pending(&mut tx, std::slice::from_ref(&delivery), t)
+                .await
+                .expect("delivery");
             let (status, next) = match i % 100 {
                 0..90 => (200, Next::Succeeded),
                 90..98 => (500, Next::Failed),
@@ -140,7 +146,7 @@ async fn seed(dir: &Path, n: usize) -> EndpointId {
                 ),
             };
             outcomes.push(Outcome {
-                delivery_id: ids[0].clone(),
+                delivery_id: delivery.id,
                 endpoint_id: wh.clone(),
                 attempt: NewAttempt {
                     started_at: t,

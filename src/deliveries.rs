@@ -86,38 +86,38 @@ const DELIVERY_COLUMNS: &str = "d.id, d.event_id, d.endpoint_id, e.type as event
 const ATTEMPT_COLUMNS: &str = "id, delivery_id, attempt_no, started_at, duration_ms, url, request_headers, \
      response_status, response_headers, response_body, error, error_kind, succeeded";
 
-/// Inserts one pending delivery per endpoint, due now. With `claimed`, the rows are born claimed
-/// because the caller hands them straight to the dispatcher (no polling on the happy path).
+/// A delivery to insert, pending and due now. `claimed` rows are born claimed because the
+/// caller hands them straight to the dispatcher (no polling on the happy path).
+#[derive(Debug, Clone, Serialize)]
+pub struct NewDelivery {
+    pub id: DeliveryId,
+    pub event_id: EventId,
+    pub endpoint_id: EndpointId,
+    pub event_type: String,
+    pub claimed: bool,
+}
+
+/// Inserts deliveries (of any number of events) in one statement: each statement is a round
+/// trip to SQLite's thread, and a group commit may carry hundreds of fan-outs.
 pub async fn insert_pending(
     conn: &mut SqliteConnection,
-    event_id: &EventId,
-    endpoint_ids: &[EndpointId],
+    rows: &[NewDelivery],
     now: Timestamp,
-    claimed: bool,
-) -> Result<Vec<DeliveryId>> {
-    if endpoint_ids.is_empty() {
-        return Ok(vec![]);
+) -> Result<()> {
+    if rows.is_empty() {
+        return Ok(());
     }
-    // One statement for the whole fan-out: each statement is a round trip to SQLite's thread.
-    let ids: Vec<DeliveryId> = endpoint_ids
-        .iter()
-        .map(|_| DeliveryId::generate())
-        .collect();
-    let rows = serde_json::to_string(&ids.iter().zip(endpoint_ids).collect::<Vec<_>>())
-        .map_err(anyhow::Error::from)?;
     sqlx::query(
         "insert into deliveries (id, event_id, endpoint_id, event_type, status, next_attempt_at, claimed_at, created_at, updated_at)
-         select value->>0, ?1, value->>1, (select type from events where id = ?1), 'pending', ?2, ?3, ?4, ?5 from json_each(?6)",
+         select value->>'id', value->>'event_id', value->>'endpoint_id', value->>'event_type', 'pending', ?1,
+                case when value->>'claimed' then ?1 end, ?1, ?1
+         from json_each(?2)",
     )
-    .bind(event_id)
     .bind(now)
-    .bind(claimed.then_some(now))
-    .bind(now)
-    .bind(now)
-    .bind(rows)
+    .bind(serde_json::to_string(rows).map_err(anyhow::Error::from)?)
     .execute(&mut *conn)
     .await?;
-    Ok(ids)
+    Ok(())
 }
 
 /// Everything one attempt needs, read in the same statement that claims the delivery.
@@ -259,8 +259,8 @@ pub async fn next_due_at(db: &Db) -> Result<Option<Timestamp>> {
                      where d.endpoint_id = e.id and d.status = 'pending' and d.claimed_at is null))
          from endpoints e where e.enabled = 1",
     )
-        .fetch_one(db)
-        .await?)
+    .fetch_one(db)
+    .await?)
 }
 
 /// One attempt's record, as the engine measured it.

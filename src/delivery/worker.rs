@@ -232,7 +232,13 @@ pub async fn run(shared: Shared, mut w: Wiring) {
         }
         tokio::select! {
             _ = w.stop.cancelled() => break,
-            Some(job) = w.jobs.recv() => d.accept(job),
+            Some(job) = w.jobs.recv() => {
+                // Take everything waiting, so a burst is queued (or released) in one round.
+                d.accept(job);
+                while let Ok(job) = w.jobs.try_recv() {
+                    d.accept(job);
+                }
+            }
             Some((endpoint, delivery, retry_at)) = done_rx.recv() => {
                 d.finished(&endpoint, &delivery);
                 if let Some(t) = retry_at {

@@ -129,6 +129,24 @@ enum Reply {
     ),
 }
 
+/// Events and deliveries of this batch, inserted together (two statements) before anything
+/// that reads them and before the commit.
+#[derive(Default)]
+struct Inserts {
+    events: Vec<NewEvent>,
+    deliveries: Vec<deliveries::NewDelivery>,
+}
+
+impl Inserts {
+    async fn flush(&mut self, conn: &mut sqlx::SqliteConnection, now: Timestamp) -> Result<()> {
+        events::insert_many(conn, &self.events).await?;
+        deliveries::insert_pending(conn, &self.deliveries, now).await?;
+        self.events.clear();
+        self.deliveries.clear();
+        Ok(())
+    }
+}
+
 async fn run_batch(db: &Db, ops: Vec<Op>, handoff: &Handoff, on_disabled: &impl Fn(&[EndpointId])) {
     let now = Timestamp::now();
     let mut replies = Vec::with_capacity(ops.len());
@@ -140,6 +158,7 @@ async fn run_batch(db: &Db, ops: Vec<Op>, handoff: &Handoff, on_disabled: &impl 
         let mut catalog: Option<(HashSet<String>, Vec<Endpoint>)> = None;
         let mut triggered: HashSet<EndpointId> = HashSet::new();
         let mut outcomes: Vec<Outcome> = Vec::new();
+        let mut inserts = Inserts::default();
         for op in ops {
             match op {
                 Op::Ingest { event, only, reply } => {
@@ -158,12 +177,13 @@ async fn run_batch(db: &Db, ops: Vec<Op>, handoff: &Handoff, on_disabled: &impl 
                     let found = (names, eps.as_slice());
                     let result = ingest_one(
                         &mut tx,
-                        &event,
+                        event,
                         only.as_ref(),
                         found,
                         now,
                         handoff,
                         &mut triggered,
+                        &mut inserts,
                     );
                     match result.await {
                         Ok((ingested, jobs)) => {
@@ -191,6 +211,7 @@ async fn run_batch(db: &Db, ops: Vec<Op>, handoff: &Handoff, on_disabled: &impl 
                     room,
                     reply,
                 } => {
+                    inserts.flush(&mut tx, now).await?;
                     disabled.extend(deliveries::record(&mut tx, &outcomes, now).await?);
                     outcomes.clear();
                     let jobs =
@@ -198,17 +219,20 @@ async fn run_batch(db: &Db, ops: Vec<Op>, handoff: &Handoff, on_disabled: &impl 
                     replies.push(Reply::Claim(reply, jobs));
                 }
                 Op::ClaimOne { id, reply } => {
+                    inserts.flush(&mut tx, now).await?;
                     disabled.extend(deliveries::record(&mut tx, &outcomes, now).await?);
                     outcomes.clear();
                     let job = deliveries::claim_one(&mut tx, &id, now).await;
                     replies.push(Reply::ClaimOne(reply, job));
                 }
                 Op::Release { ids } => {
+                    inserts.flush(&mut tx, now).await?;
                     disabled.extend(deliveries::record(&mut tx, &outcomes, now).await?);
                     outcomes.clear();
                     deliveries::release(&mut tx, Some(&ids)).await?;
                 }
                 Op::ReplayStep { id, batch, reply } => {
+                    inserts.flush(&mut tx, now).await?;
                     // In a savepoint: a failing replay batch must not take the ingests that
                     // share this transaction down with it.
                     let mut sp = sqlx::Connection::begin(&mut *tx).await?;
@@ -222,6 +246,7 @@ async fn run_batch(db: &Db, ops: Vec<Op>, handoff: &Handoff, on_disabled: &impl 
                 }
             }
         }
+        inserts.flush(&mut tx, now).await?;
         disabled.extend(deliveries::record(&mut tx, &outcomes, now).await?);
         if !triggered.is_empty() {
             let ids: Vec<EndpointId> = triggered.into_iter().collect();
@@ -282,12 +307,13 @@ async fn run_batch(db: &Db, ops: Vec<Op>, handoff: &Handoff, on_disabled: &impl 
 
 async fn ingest_one(
     conn: &mut sqlx::SqliteConnection,
-    event: &NewEvent,
+    event: NewEvent,
     only: Option<&EndpointId>,
     (catalog, endpoints): (&HashSet<String>, &[Endpoint]),
     now: Timestamp,
     handoff: &Handoff,
     triggered: &mut HashSet<EndpointId>,
+    inserts: &mut Inserts,
 ) -> Result<(Ingested, Vec<Job>)> {
     if only.is_none() && !catalog.contains(&event.event_type) {
         return Err(Error::invalid(
@@ -304,6 +330,10 @@ async fn ingest_one(
             "event_type",
             format!("Unknown or archived event type {:?}.", event.event_type),
         ));
+    }
+    // A key is looked up against everything before it, this batch's inserts included.
+    if event.idempotency_key.is_some() {
+        inserts.flush(conn, now).await?;
     }
     if let Some(key) = &event.idempotency_key
         && let Some(original) = events::find_by_idempotency_key(conn, key, now).await?
@@ -323,7 +353,6 @@ async fn ingest_one(
         };
         return Ok((ingested, vec![]));
     }
-    events::insert(conn, event).await?;
     let targets: Vec<EndpointId> = match only {
         Some(id) => vec![id.clone()],
         None => endpoints
@@ -342,7 +371,20 @@ async fn ingest_one(
                 (q + targets.len() <= handoff.max_queued).then_some(q + targets.len())
             })
             .is_ok();
-    let ids = deliveries::insert_pending(conn, &event.id, &targets, now, claimed).await?;
+    let ids: Vec<DeliveryId> = targets.iter().map(|_| DeliveryId::generate()).collect();
+    inserts
+        .deliveries
+        .extend(
+            ids.iter()
+                .zip(&targets)
+                .map(|(id, endpoint_id)| deliveries::NewDelivery {
+                    id: id.clone(),
+                    event_id: event.id.clone(),
+                    endpoint_id: endpoint_id.clone(),
+                    event_type: event.event_type.clone(),
+                    claimed,
+                }),
+        );
     triggered.extend(targets.iter().cloned());
     let jobs = if claimed {
         ids.iter()
@@ -373,5 +415,11 @@ async fn ingest_one(
         duplicate: false,
         inline,
     };
+    let keyed = event.idempotency_key.is_some();
+    inserts.events.push(event);
+    if keyed {
+        // Written at once, so a later event with the same key in this batch finds it.
+        inserts.flush(conn, now).await?;
+    }
     Ok((ingested, jobs))
 }
