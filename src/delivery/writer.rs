@@ -130,11 +130,12 @@ enum Reply {
 }
 
 /// Events and deliveries of this batch, inserted together (two statements) before anything
-/// that reads them and before the commit.
+/// that reads them and before the commit; and the endpoints they went to.
 #[derive(Default)]
 struct Inserts {
     events: Vec<NewEvent>,
     deliveries: Vec<deliveries::NewDelivery>,
+    triggered: HashSet<EndpointId>,
 }
 
 impl Inserts {
@@ -156,7 +157,6 @@ async fn run_batch(db: &Db, ops: Vec<Op>, handoff: &Handoff, on_disabled: &impl 
         // cannot wait for the lock when it upgrades, and would fail with SQLITE_BUSY.
         let mut tx = db.begin_with("BEGIN IMMEDIATE").await?;
         let mut catalog: Option<(HashSet<String>, Vec<Endpoint>)> = None;
-        let mut triggered: HashSet<EndpointId> = HashSet::new();
         let mut outcomes: Vec<Outcome> = Vec::new();
         let mut inserts = Inserts::default();
         for op in ops {
@@ -182,7 +182,6 @@ async fn run_batch(db: &Db, ops: Vec<Op>, handoff: &Handoff, on_disabled: &impl 
                         found,
                         now,
                         handoff,
-                        &mut triggered,
                         &mut inserts,
                     );
                     match result.await {
@@ -248,8 +247,8 @@ async fn run_batch(db: &Db, ops: Vec<Op>, handoff: &Handoff, on_disabled: &impl 
         }
         inserts.flush(&mut tx, now).await?;
         disabled.extend(deliveries::record(&mut tx, &outcomes, now).await?);
-        if !triggered.is_empty() {
-            let ids: Vec<EndpointId> = triggered.into_iter().collect();
+        if !inserts.triggered.is_empty() {
+            let ids: Vec<EndpointId> = inserts.triggered.into_iter().collect();
             endpoints::mark_triggered(&mut tx, &ids, now).await?;
         }
         tx.commit().await?;
@@ -312,7 +311,6 @@ async fn ingest_one(
     (catalog, endpoints): (&HashSet<String>, &[Endpoint]),
     now: Timestamp,
     handoff: &Handoff,
-    triggered: &mut HashSet<EndpointId>,
     inserts: &mut Inserts,
 ) -> Result<(Ingested, Vec<Job>)> {
     if only.is_none() && !catalog.contains(&event.event_type) {
@@ -385,7 +383,7 @@ async fn ingest_one(
                     claimed,
                 }),
         );
-    triggered.extend(targets.iter().cloned());
+    inserts.triggered.extend(targets.iter().cloned());
     let jobs = if claimed {
         ids.iter()
             .zip(&targets)
