@@ -194,6 +194,46 @@ pub async fn authenticate(db: &Db, presented: &str) -> Result<Option<ApiKey>> {
     Ok(Some(key))
 }
 
+/// How long an authenticated key is trusted without asking the database again.
+pub const CACHE_TTL: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// Keys authenticated in the last `CACHE_TTL`, so a busy client costs no database read per
+/// request. Revoking through hookd's dashboard clears it at once; a revocation by the CLI (another
+/// process) takes effect within the TTL. Unknown keys are never cached.
+#[derive(Default)]
+pub struct KeyCache {
+    entries: std::sync::Mutex<std::collections::HashMap<String, (ApiKey, std::time::Instant)>>,
+}
+
+impl KeyCache {
+    pub async fn authenticate(&self, db: &Db, presented: &str) -> Result<Option<ApiKey>> {
+        let hash = crypto::sha256_hex(presented);
+        if let Some((key, at)) = self.lock().get(&hash)
+            && at.elapsed() < CACHE_TTL
+        {
+            return Ok(Some(key.clone()));
+        }
+        let key = authenticate(db, presented).await?;
+        if let Some(k) = &key {
+            let mut entries = self.lock();
+            entries.retain(|_, (_, at)| at.elapsed() < CACHE_TTL);
+            entries.insert(hash, (k.clone(), std::time::Instant::now()));
+        }
+        Ok(key)
+    }
+
+    pub fn clear(&self) {
+        self.lock().clear();
+    }
+
+    fn lock(
+        &self,
+    ) -> std::sync::MutexGuard<'_, std::collections::HashMap<String, (ApiKey, std::time::Instant)>>
+    {
+        self.entries.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
 pub async fn list(db: &Db) -> Result<Vec<ApiKey>> {
     let rows: Vec<Row> = sqlx::query_as(
         "select id, name, prefix, scopes, created_at, last_used_at, revoked_at from api_keys

@@ -80,6 +80,7 @@ impl App {
             setup,
             login_throttle: Arc::new(LoginThrottle::default()),
             delivery,
+            api_keys: Default::default(),
         };
         spawn_housekeeping(&state, sessions.clone(), stop.clone());
 

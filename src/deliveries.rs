@@ -435,21 +435,25 @@ pub async fn record(
     Ok(disabled)
 }
 
-pub async fn get(db: &Db, id: &DeliveryId) -> Result<Delivery> {
-    sqlx::query_as(&format!("select {DELIVERY_COLUMNS} from deliveries d join events e on e.id = d.event_id where d.id = ?"))
-        .bind(id)
-        .fetch_optional(db)
-        .await?
-        .ok_or(Error::NotFound("delivery"))
-}
-
-pub async fn attempts(db: &Db, id: &DeliveryId) -> Result<Vec<Attempt>> {
-    Ok(sqlx::query_as(&format!(
+/// A delivery and its attempts (oldest first), read in one transaction so both come from the
+/// same commit (an outcome updates the delivery and adds its attempt together).
+pub async fn with_attempts(db: &Db, id: &DeliveryId) -> Result<(Delivery, Vec<Attempt>)> {
+    let mut tx = db.begin().await?;
+    let d = sqlx::query_as(&format!(
+        "select {DELIVERY_COLUMNS} from deliveries d join events e on e.id = d.event_id where d.id = ?"
+    ))
+    .bind(id)
+    .fetch_optional(&mut *tx)
+    .await?
+    .ok_or(Error::NotFound("delivery"))?;
+    let attempts = sqlx::query_as(&format!(
         "select {ATTEMPT_COLUMNS} from attempts where delivery_id = ? order by attempt_no"
     ))
     .bind(id)
-    .fetch_all(db)
-    .await?)
+    .fetch_all(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok((d, attempts))
 }
 
 pub async fn for_event(db: &Db, event_id: &EventId) -> Result<Vec<Delivery>> {

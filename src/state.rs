@@ -16,4 +16,5 @@ pub struct AppState {
     pub setup: Arc<SetupToken>,
     pub login_throttle: Arc<LoginThrottle>,
     pub delivery: DeliveryHandle,
+    pub api_keys: Arc<crate::api_keys::KeyCache>,
 }

@@ -281,8 +281,7 @@ pub async fn delivery_with_attempts(
     state: &AppState,
     id: &DeliveryId,
 ) -> Result<DeliveryOut, Error> {
-    let d = deliveries::get(&state.db, id).await?;
-    let attempts = deliveries::attempts(&state.db, id).await?;
+    let (d, attempts) = deliveries::with_attempts(&state.db, id).await?;
     Ok(DeliveryOut::new(d, Some(attempts)))
 }
 

@@ -12,7 +12,7 @@ use axum::response::{IntoResponse, Response};
 use serde::de::DeserializeOwned;
 use serde_json::json;
 
-use crate::api_keys::{self, ApiKey, Scope};
+use crate::api_keys::{ApiKey, Scope};
 use crate::error::Error;
 use crate::state::AppState;
 
@@ -276,7 +276,9 @@ impl<S: RequiredScope> FromRequestParts<AppState> for Auth<S> {
             )
             .into());
         };
-        let key = api_keys::authenticate(&state.db, presented)
+        let key = state
+            .api_keys
+            .authenticate(&state.db, presented)
             .await?
             .ok_or_else(|| Error::Unauthorized("invalid or revoked API key".into()))?;
         if !key.allows(S::SCOPE) {

@@ -121,6 +121,7 @@ async fn revoke_api_key(
 ) -> HtmlResult {
     let id = ApiKeyId::parse(&id).ok_or(Error::NotFound("API key"))?;
     api_keys::revoke(&state.db, &id).await?;
+    state.api_keys.clear();
     tracing::info!(user = %user.id, key = %id, "API key revoked");
     ctx.flash(
         "success",

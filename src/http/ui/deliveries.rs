@@ -70,10 +70,9 @@ async fn detail(
     csrf: &str,
     admin: bool,
 ) -> Result<(DetailFragment, Event), Error> {
-    let d = deliveries::get(&state.db, id).await?;
+    let (d, mut attempts) = deliveries::with_attempts(&state.db, id).await?;
     let event = events::get(&state.db, &d.event_id).await?;
     let endpoint = endpoints::get(&state.db, &d.endpoint_id).await?;
-    let mut attempts = deliveries::attempts(&state.db, id).await?;
     attempts.reverse();
     let latest = attempts.first();
     let request_url = latest.map_or_else(|| endpoint.spec.url.clone(), |a| a.url.clone());

@@ -226,8 +226,8 @@ fn parse_payload(text: &str) -> Result<Box<serde_json::value::RawValue>, String>
 }
 
 async fn result_of(state: &AppState, id: &crate::ids::DeliveryId) -> Result<TestResult, Error> {
-    let delivery = deliveries::get(&state.db, id).await?;
-    let attempt = deliveries::attempts(&state.db, id).await?.pop();
+    let (delivery, mut attempts) = deliveries::with_attempts(&state.db, id).await?;
+    let attempt = attempts.pop();
     let mut r = TestResult {
         delivery_id: id.to_string(),
         event_type: delivery.event_type,
