@@ -3,36 +3,11 @@
 
 use std::time::Duration;
 
-use reqwest::{Method, StatusCode};
+use reqwest::StatusCode;
 use serde_json::json;
 
 use crate::delivery_kit::{Env, Hook, Reply, attempts};
-use crate::support::{ADMIN_EMAIL, ADMIN_PASSWORD, TestClient, TestResponse};
-
-/// A GET as htmx sends it.
-pub async fn hx_get(client: &TestClient, path: &str) -> TestResponse {
-    client
-        .fetch(
-            client
-                .request(Method::GET, path)
-                .header("HX-Request", "true"),
-        )
-        .await
-}
-
-/// A form POST as htmx sends it (token in the header, like base.html's `hx-headers`).
-pub async fn hx_post(client: &TestClient, path: &str, fields: &[(&str, &str)]) -> TestResponse {
-    let token = client.csrf().await;
-    client
-        .fetch(
-            client
-                .request(Method::POST, path)
-                .header("HX-Request", "true")
-                .header("X-CSRF-Token", token)
-                .form(fields),
-        )
-        .await
-}
+use crate::support::{ADMIN_EMAIL, ADMIN_PASSWORD};
 
 /// An endpoint on `hook` subscribed to `invoice.paid`, one retry; returns (env, endpoint id).
 async fn setup(hook: &Hook) -> (Env, String) {
@@ -158,10 +133,9 @@ async fn retry_now_makes_a_new_attempt_with_the_same_webhook_id() {
     assert_eq!(hits[0].header("webhook-id"), hits[1].header("webhook-id"));
 
     // Act 2: htmx gets the status, request and attempts fragment back, in place.
-    let fragment = hx_post(&admin, &path, &[]).await;
+    let fragment = admin.htmx_submit(&path, &[], StatusCode::OK).await;
 
     // Assert 2
-    assert_eq!(fragment.status, StatusCode::OK, "{}", fragment.body);
     assert!(fragment.body.starts_with("<div id=\"delivery-detail\">"));
     assert!(!fragment.body.contains("<html"), "a fragment, not a page");
     assert!(fragment.body.contains("id=\"attempt-3\""));
@@ -181,10 +155,15 @@ async fn retrying_an_attempt_in_flight_says_so() {
     let admin = env.app.login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
 
     // Act
-    let conflict = hx_post(&admin, &format!("/deliveries/{dlv}/retry"), &[]).await;
+    let conflict = admin
+        .htmx_submit(
+            &format!("/deliveries/{dlv}/retry"),
+            &[],
+            StatusCode::CONFLICT,
+        )
+        .await;
 
     // Assert
-    assert_eq!(conflict.status, StatusCode::CONFLICT);
     assert!(
         conflict.body.contains("already queued or running"),
         "{}",

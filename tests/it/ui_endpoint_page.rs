@@ -8,7 +8,7 @@ use std::time::Duration;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
-use crate::support::{ApiClient, Receiver, TestApp, TestClient, TestResponse, html, wait_until};
+use crate::support::{ApiClient, Receiver, TestApp, TestClient, html, wait_until};
 
 const WAIT: Duration = Duration::from_secs(10);
 
@@ -135,37 +135,6 @@ fn link(body: &str, id: &str) -> Option<String> {
     html::between(body, &format!(r#"id="{id}" href=""#), "\"").map(unescape)
 }
 
-async fn htmx_get(client: &TestClient, path: &str, expect: StatusCode) -> TestResponse {
-    client
-        .send(
-            client
-                .request(Method::GET, path)
-                .header("HX-Request", "true"),
-            expect,
-        )
-        .await
-}
-
-async fn htmx_post(
-    client: &TestClient,
-    path: &str,
-    fields: &[(&str, &str)],
-    expect: StatusCode,
-) -> TestResponse {
-    let token = client.csrf().await;
-    let mut all = fields.to_vec();
-    all.push(("csrf_token", &token));
-    client
-        .send(
-            client
-                .request(Method::POST, path)
-                .header("HX-Request", "true")
-                .form(&all),
-            expect,
-        )
-        .await
-}
-
 #[tokio::test]
 async fn a_disabled_endpoint_shows_why_and_re_enable_turns_it_back_on_in_place() {
     // Arrange
@@ -186,7 +155,10 @@ async fn a_disabled_endpoint_shows_why_and_re_enable_turns_it_back_on_in_place()
     assert!(banner.contains(r#"id="banner-reenable""#), "{banner}");
 
     // Act: re-enable with htmx from the banner
-    let swap = htmx_post(&f.admin, &enabled, &[("enabled", "true")], StatusCode::OK).await;
+    let swap = f
+        .admin
+        .htmx_submit(&enabled, &[("enabled", "true")], StatusCode::OK)
+        .await;
 
     // Assert: the switch says enabled and the banner is emptied out of band
     assert!(swap.body.contains("badge-enabled"), "{}", swap.body);
@@ -208,16 +180,17 @@ async fn a_test_send_shows_success_then_failure_inline_with_status_headers_and_b
     let test = format!("{}/test", f.page_path());
 
     // Act: htmx send of the type's example, edited
-    let ok = htmx_post(
-        &f.admin,
-        &test,
-        &[
-            ("event_type", "invoice.paid"),
-            ("payload", r#"{"invoice": "inv_9", "amount": 5}"#),
-        ],
-        StatusCode::OK,
-    )
-    .await;
+    let ok = f
+        .admin
+        .htmx_submit(
+            &test,
+            &[
+                ("event_type", "invoice.paid"),
+                ("payload", r#"{"invoice": "inv_9", "amount": 5}"#),
+            ],
+            StatusCode::OK,
+        )
+        .await;
 
     // Assert: the panel alone, with the outcome; the receiver got exactly that data
     assert!(!ok.body.contains("<html"), "a fragment, not a page");
@@ -267,13 +240,14 @@ async fn a_payload_that_is_not_a_json_object_is_refused_inline_and_kept() {
         ("[1, 2]", "must be a JSON object"),
     ] {
         // Act
-        let resp = htmx_post(
-            &f.admin,
-            &test,
-            &[("event_type", "invoice.paid"), ("payload", payload)],
-            StatusCode::UNPROCESSABLE_ENTITY,
-        )
-        .await;
+        let resp = f
+            .admin
+            .htmx_submit(
+                &test,
+                &[("event_type", "invoice.paid"), ("payload", payload)],
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await;
 
         // Assert: error next to the field, the text as typed
         let field = html::between(&resp.body, r#"id="test-fields""#, "</div>").unwrap();
@@ -297,7 +271,7 @@ async fn load_example_fills_the_payload_from_the_catalog() {
     let example = format!("{}/test-example?test_type=invoice.paid", f.page_path());
 
     // Act: htmx gets the fields; without JS the button leads to the page
-    let frag = htmx_get(&f.admin, &example, StatusCode::OK).await;
+    let frag = f.admin.htmx_get(&example, StatusCode::OK).await;
     let plain = f.admin.get(&example, StatusCode::SEE_OTHER).await;
     let page = f.admin.page(plain.location()).await;
 
@@ -390,7 +364,10 @@ async fn the_history_lists_deliveries_and_filters_by_status_type_and_time() {
     assert!(bad.body.contains("is not a time like"), "{}", bad.body);
 
     // htmx: the fragment alone, and the endpoint page's address pushed
-    let frag = htmx_get(&f.admin, &q("status=failed&view=endpoint"), StatusCode::OK).await;
+    let frag = f
+        .admin
+        .htmx_get(&q("status=failed&view=endpoint"), StatusCode::OK)
+        .await;
     assert!(!frag.body.contains("<html"));
     assert_eq!(row_ids(&frag.body).len(), 2);
     assert_eq!(
@@ -456,14 +433,14 @@ async fn the_live_poll_returns_only_rows_newer_than_the_newest_shown() {
     );
 
     // Act 1: nothing new yet
-    let nothing = htmx_get(&f.admin, &poll, StatusCode::OK).await;
+    let nothing = f.admin.htmx_get(&poll, StatusCode::OK).await;
     assert!(row_ids(&nothing.body).is_empty(), "{}", nothing.body);
 
     // Act 2: one new matching delivery and one that the filter excludes
     f.ingest("order.created").await;
     f.ingest("invoice.paid").await;
     let all = f.settled(4).await;
-    let fresh = htmx_get(&f.admin, &poll, StatusCode::OK).await;
+    let fresh = f.admin.htmx_get(&poll, StatusCode::OK).await;
 
     // Assert: only the new invoice.paid row, and a poller that moved past it
     assert_eq!(
@@ -477,7 +454,7 @@ async fn the_live_poll_returns_only_rows_newer_than_the_newest_shown() {
         "{next}"
     );
     assert!(next.contains("event_type=invoice.paid"));
-    let again = htmx_get(&f.admin, &next, StatusCode::OK).await;
+    let again = f.admin.htmx_get(&next, StatusCode::OK).await;
     assert!(row_ids(&again.body).is_empty());
 
     // An older page has no poller: live only makes sense on the newest
@@ -722,16 +699,17 @@ async fn python_and_node_snippets_verify_real_deliveries_and_reject_tampered_bod
                 StatusCode::OK,
             )
             .await;
-        let sent = htmx_post(
-            &f.admin,
-            &format!("/webhooks/{wh_id}/test"),
-            &[
-                ("event_type", "invoice.paid"),
-                ("payload", r#"{"snippet": 1}"#),
-            ],
-            StatusCode::OK,
-        )
-        .await;
+        let sent = f
+            .admin
+            .htmx_submit(
+                &format!("/webhooks/{wh_id}/test"),
+                &[
+                    ("event_type", "invoice.paid"),
+                    ("payload", r#"{"snippet": 1}"#),
+                ],
+                StatusCode::OK,
+            )
+            .await;
 
         // Act 2: the captured request replayed as is, then with the body changed
         let replay = |body: Vec<u8>| {

@@ -2,9 +2,9 @@
 //! the signing secret is shown once in the create (or rotate) response and masked afterwards,
 //! viewers read everything but secrets and change nothing.
 
-use reqwest::{Method, StatusCode};
+use reqwest::StatusCode;
 
-use crate::support::{TestApp, TestClient, TestResponse, html};
+use crate::support::{TestApp, TestClient, html};
 
 const TARGET: &str = "http://127.0.0.1:9/hook";
 
@@ -51,27 +51,6 @@ async fn create_endpoint(admin: &TestClient, name: &str) -> (String, String) {
         )
         .await;
     (endpoint_id(&page.body), revealed_secret(&page.body))
-}
-
-/// A form POST as htmx sends it (`HX-Request: true`), with the session's token.
-async fn htmx_submit(
-    client: &TestClient,
-    path: &str,
-    fields: &[(&str, &str)],
-    expect: StatusCode,
-) -> TestResponse {
-    let token = client.csrf().await;
-    let mut all = fields.to_vec();
-    all.push(("csrf_token", &token));
-    client
-        .send(
-            client
-                .request(Method::POST, path)
-                .header("HX-Request", "true")
-                .form(&all),
-            expect,
-        )
-        .await
 }
 
 #[tokio::test]
@@ -182,13 +161,9 @@ async fn invalid_endpoint_form_is_shown_again_with_field_errors() {
     let page = admin
         .submit("/webhooks", &fields, StatusCode::UNPROCESSABLE_ENTITY)
         .await;
-    let fragment = htmx_submit(
-        &admin,
-        "/webhooks",
-        &fields,
-        StatusCode::UNPROCESSABLE_ENTITY,
-    )
-    .await;
+    let fragment = admin
+        .htmx_submit("/webhooks", &fields, StatusCode::UNPROCESSABLE_ENTITY)
+        .await;
 
     // Assert: the full page without JS, just the form for htmx; both keep what was typed.
     assert!(page.body.contains("<html"), "a whole page");
@@ -219,13 +194,13 @@ async fn htmx_create_answers_with_the_page_retargeted_at_main() {
     let admin = app.setup_admin().await;
 
     // Act
-    let resp = htmx_submit(
-        &admin,
-        "/webhooks",
-        &[("url", TARGET), ("events", "*"), ("enabled", "true")],
-        StatusCode::OK,
-    )
-    .await;
+    let resp = admin
+        .htmx_submit(
+            "/webhooks",
+            &[("url", TARGET), ("events", "*"), ("enabled", "true")],
+            StatusCode::OK,
+        )
+        .await;
 
     // Assert: no redirect (the secret must not pass through one); the page replaces <main>.
     assert!(resp.header("hx-redirect").is_none());
@@ -296,7 +271,9 @@ async fn disabling_and_enabling_an_endpoint_works_with_and_without_htmx() {
         .submit(&path, &[("enabled", "false")], StatusCode::SEE_OTHER)
         .await;
     let disabled = admin.page(&format!("/webhooks/{id}")).await;
-    let fragment = htmx_submit(&admin, &path, &[("enabled", "true")], StatusCode::OK).await;
+    let fragment = admin
+        .htmx_submit(&path, &[("enabled", "true")], StatusCode::OK)
+        .await;
 
     // Assert
     assert_eq!(plain.location(), format!("/webhooks/{id}"));

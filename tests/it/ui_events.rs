@@ -6,7 +6,6 @@ use serde_json::json;
 
 use crate::delivery_kit::{Env, Hook};
 use crate::support::{ADMIN_EMAIL, ADMIN_PASSWORD, TestClient, html};
-use crate::ui_deliveries::hx_get;
 
 /// Ids of the event rows on a log page, top to bottom.
 fn row_ids(body: &str) -> Vec<String> {
@@ -156,10 +155,12 @@ async fn htmx_gets_the_results_alone_and_the_url_to_push() {
     let s = seed().await;
 
     // Act
-    let resp = hx_get(&s.admin, "/events?type=b.two&q=").await;
+    let resp = s
+        .admin
+        .htmx_get("/events?type=b.two&q=", StatusCode::OK)
+        .await;
 
     // Assert
-    assert_eq!(resp.status, StatusCode::OK);
     assert!(
         resp.body.starts_with("<div id=\"events-results\">"),
         "{}",

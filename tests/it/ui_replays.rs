@@ -9,7 +9,6 @@ use serde_json::json;
 
 use crate::delivery_kit::{Env, Hook, Reply, SOON};
 use crate::support::{ADMIN_EMAIL, ADMIN_PASSWORD, TestClient, html, wait_until};
-use crate::ui_deliveries::{hx_get, hx_post};
 
 /// An endpoint whose deliveries fail at once (no retries) on a receiver answering 500, and
 /// `n` events sent to it, all failed. Returns (endpoint id, event ids oldest first).
@@ -48,8 +47,9 @@ struct Progress {
 }
 
 async fn progress(client: &TestClient, replay: &str) -> Progress {
-    let resp = hx_get(client, &format!("/replays/{replay}")).await;
-    assert_eq!(resp.status, StatusCode::OK, "{}", resp.body);
+    let resp = client
+        .htmx_get(&format!("/replays/{replay}"), StatusCode::OK)
+        .await;
     let b = &resp.body;
     let num = |id: &str| -> i64 {
         html::between(b, &format!("id=\"{id}\">"), "<")
@@ -146,13 +146,13 @@ async fn only_deliveries_created_since_the_given_time_are_replayed() {
     let admin = env.app.login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
 
     // Act: htmx submit; the panel comes back in place, polling.
-    let panel = hx_post(
-        &admin,
-        &format!("/webhooks/{wh}/replays"),
-        &[("since", &since), ("preset", "")],
-    )
-    .await;
-    assert_eq!(panel.status, StatusCode::OK, "{}", panel.body);
+    let panel = admin
+        .htmx_submit(
+            &format!("/webhooks/{wh}/replays"),
+            &[("since", &since), ("preset", "")],
+            StatusCode::OK,
+        )
+        .await;
     assert!(
         panel
             .body
@@ -195,8 +195,13 @@ async fn bad_times_and_a_second_replay_while_one_runs_are_refused_with_a_message
         ("last tuesday", "Use a date and time like"),
         ("2999-01-01T00:00", "in the future"),
     ] {
-        let resp = hx_post(&admin, &path, &[("since", since), ("preset", "")]).await;
-        assert_eq!(resp.status, StatusCode::UNPROCESSABLE_ENTITY, "{since}");
+        let resp = admin
+            .htmx_submit(
+                &path,
+                &[("since", since), ("preset", "")],
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await;
         assert!(resp.body.contains(message), "{since}: {}", resp.body);
         assert!(resp.body.contains("id=\"replay-since-error\""));
         assert!(
@@ -218,8 +223,9 @@ async fn bad_times_and_a_second_replay_while_one_runs_are_refused_with_a_message
     admin
         .submit(&path, &[("preset", "24h")], StatusCode::SEE_OTHER)
         .await;
-    let again = hx_post(&admin, &path, &[("preset", "24h")]).await;
-    assert_eq!(again.status, StatusCode::CONFLICT);
+    let again = admin
+        .htmx_submit(&path, &[("preset", "24h")], StatusCode::CONFLICT)
+        .await;
     assert!(again.body.contains("already running"), "{}", again.body);
     let replay = replay_id(&admin, &wh).await;
     let done = wait_finished(&admin, &replay).await;

@@ -134,6 +134,32 @@ impl TestClient {
         self.send(self.request(Method::GET, path), expect).await
     }
 
+    /// A GET as htmx sends it (`HX-Request: true`); asserts the status.
+    pub async fn htmx_get(&self, path: &str, expect: StatusCode) -> TestResponse {
+        self.send(
+            self.request(Method::GET, path).header("HX-Request", "true"),
+            expect,
+        )
+        .await
+    }
+
+    /// A form POST as htmx sends it: `HX-Request: true` and the session's token in
+    /// `X-CSRF-Token` (base.html's `hx-headers`); asserts the status.
+    pub async fn htmx_submit(
+        &self,
+        path: &str,
+        fields: &[(&str, &str)],
+        expect: StatusCode,
+    ) -> TestResponse {
+        let token = self.csrf().await;
+        let req = self
+            .request(Method::POST, path)
+            .header("HX-Request", "true")
+            .header("X-CSRF-Token", token)
+            .form(fields);
+        self.send(req, expect).await
+    }
+
     /// A page that must render (200).
     pub async fn page(&self, path: &str) -> TestResponse {
         self.get(path, StatusCode::OK).await

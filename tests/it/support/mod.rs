@@ -12,6 +12,6 @@ mod receiver;
 mod wait;
 
 pub use app::{ADMIN_EMAIL, ADMIN_PASSWORD, TestApp};
-pub use client::{ApiClient, TestClient, TestResponse};
+pub use client::{ApiClient, TestClient};
 pub use receiver::Receiver;
 pub use wait::{wait_until, wait_until_backoff};
