@@ -15,7 +15,7 @@ pub mod crypto;
 pub mod db;
 /// Deliveries and attempts: records, history queries, stats.
 pub mod deliveries;
-/// The delivery engine: signing, retry schedule, SSRF policy, sending.
+/// The delivery engine: group-commit writer, dispatcher, signing, sending, retention.
 pub mod delivery;
 /// Endpoints: validation, storage, encrypted secrets, subscription matching.
 pub mod endpoints;
@@ -31,6 +31,10 @@ pub mod http;
 pub mod ids;
 /// Bulk replay jobs: retry an endpoint's failed deliveries since a time, in the background.
 pub mod replays;
+/// When to retry a failed attempt: the schedule, jitter and `Retry-After` (pure).
+pub mod retry_schedule;
+/// SSRF classification: which addresses a webhook may be sent to (pure).
+pub mod ssrf;
 /// Shared handler state.
 pub mod state;
 /// Hourly per-endpoint roll-ups: stats, sparklines, response-time histograms.

@@ -6,6 +6,7 @@ use crate::config::Config;
 use crate::crypto::Keyring;
 use crate::db::Db;
 use crate::delivery::DeliveryHandle;
+use crate::endpoints::{TargetPolicy, TargetRules};
 use crate::users::{LoginThrottle, SetupToken};
 
 #[derive(Clone)]
@@ -17,4 +18,22 @@ pub struct AppState {
     pub login_throttle: Arc<LoginThrottle>,
     pub delivery: DeliveryHandle,
     pub api_keys: Arc<crate::api_keys::KeyCache>,
+}
+
+/// Endpoint validation reads the configured rules and asks the engine's resolver about the
+/// host; implemented here so the engine never needs to know `AppState`.
+impl TargetPolicy for AppState {
+    fn rules(&self) -> TargetRules {
+        TargetRules {
+            allow_http: self.config.allow_http_targets,
+            allow_private: self.config.allow_private_targets,
+        }
+    }
+
+    async fn check(&self, url: &str) -> std::result::Result<(), String> {
+        if self.config.allow_private_targets {
+            return Ok(());
+        }
+        self.delivery.check_target(url).await
+    }
 }

@@ -10,9 +10,8 @@ pub mod metrics;
 mod prune;
 mod replay;
 mod request;
-pub mod schedule;
 pub mod signature;
-pub mod ssrf;
+mod ssrf;
 mod worker;
 mod writer;
 
@@ -24,6 +23,8 @@ use tokio::sync::{Notify, mpsc, oneshot};
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
+/// The retry schedule's old path, which the integration tests still use.
+pub use crate::retry_schedule as schedule;
 pub use writer::Ingested;
 
 use crate::config::Config;
@@ -33,7 +34,8 @@ use crate::deliveries::{self, NewAttempt};
 use crate::error::{Error, Result};
 use crate::events::{NewEvent, TEST_EVENT_TYPE};
 use crate::ids::{DeliveryId, EndpointId};
-use ssrf::{Policy, SsrfResolver};
+use crate::ssrf::Policy;
+use ssrf::SsrfResolver;
 use writer::Op;
 
 /// Jobs held in memory at most (queued plus running); the rest wait in the table.
@@ -313,21 +315,5 @@ impl DeliveryHandle {
         )
         .await;
         (sent.attempt, secret)
-    }
-}
-
-impl crate::endpoints::TargetPolicy for crate::state::AppState {
-    fn rules(&self) -> crate::endpoints::TargetRules {
-        crate::endpoints::TargetRules {
-            allow_http: self.config.allow_http_targets,
-            allow_private: self.config.allow_private_targets,
-        }
-    }
-
-    async fn check(&self, url: &str) -> std::result::Result<(), String> {
-        if self.config.allow_private_targets {
-            return Ok(());
-        }
-        self.delivery.check_target(url).await
     }
 }

@@ -8,9 +8,10 @@ use std::time::{Duration, Instant};
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 
 use super::signature;
-use super::ssrf::{self, Policy, SsrfResolver};
+use super::ssrf::{self, SsrfResolver};
 use crate::crypto::Secret;
 use crate::deliveries::NewAttempt;
+use crate::ssrf::Policy;
 use crate::timestamp::Timestamp;
 
 /// Read at most this much of a response body…
@@ -130,7 +131,7 @@ pub async fn send(clients: &Clients, req: Request<'_>) -> Sent {
         resp.headers()
             .get(reqwest::header::RETRY_AFTER)
             .and_then(|v| v.to_str().ok())
-            .and_then(|v| super::schedule::retry_after(v, std::time::SystemTime::now()))
+            .and_then(|v| crate::retry_schedule::retry_after(v, std::time::SystemTime::now()))
     } else {
         None
     };

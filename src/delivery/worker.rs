@@ -10,7 +10,6 @@ use tokio::sync::{Notify, Semaphore, mpsc, oneshot};
 use tokio_util::sync::CancellationToken;
 
 use super::request::{self, Clients};
-use super::schedule::{self, RetrySchedule};
 use super::writer::{Op, Writer};
 use crate::crypto::{Keyring, Secret};
 use crate::db::Db;
@@ -18,6 +17,7 @@ use crate::deliveries::{self, Job, Next, Outcome};
 use crate::endpoints::{self, Endpoint};
 use crate::error::Result;
 use crate::ids::{DeliveryId, EndpointId};
+use crate::retry_schedule::{self, RetrySchedule};
 use crate::timestamp::Timestamp;
 
 /// Endpoint settings are re-read at most this often (edits apply within it).
@@ -152,7 +152,7 @@ impl Shared {
             Next::Failed
         } else {
             let delay = sent.retry_after.unwrap_or_else(|| {
-                schedule::with_jitter(
+                retry_schedule::with_jitter(
                     self.schedule.delay_for(done as u32),
                     rand::random::<f64>() * 2.0 - 1.0,
                 )

@@ -202,7 +202,7 @@ pub fn check_url(raw: &str, rules: TargetRules) -> Result<String, String> {
             url::Host::Domain(_) => None,
         };
         if let Some(ip) = ip {
-            crate::delivery::ssrf::Policy {
+            crate::ssrf::Policy {
                 allow_private: false,
             }
             .check_ip(ip)

@@ -88,11 +88,6 @@ impl RetrySchedule {
         let last = self.0.len() - 1;
         self.0[index.min(last)]
     }
-
-    /// The configured steps, in order.
-    pub fn steps(&self) -> &[Duration] {
-        &self.0
-    }
 }
 
 impl FromStr for RetrySchedule {
