@@ -1,20 +1,17 @@
-//! Attempt outcomes: the attempt row, the delivery's new state, the hourly roll-ups and the
-//! endpoint bookkeeping, for a whole group commit in a few statements.
+//! Attempt outcomes: the attempt row, the delivery's new state and the hourly roll-ups, for a
+//! whole group commit in a few statements; the endpoints' failure streaks go to `endpoints`.
 
 use sqlx::SqliteConnection;
 
 use super::{Next, Outcome, Status};
+use crate::endpoints;
 use crate::error::Result;
 use crate::ids::{AttemptId, EndpointId};
 use crate::stats;
 use crate::timestamp::Timestamp;
 
-/// Consecutive failed deliveries over at least this long disable an endpoint (with ≥ 10 of them).
-pub const AUTO_DISABLE_AFTER: std::time::Duration = std::time::Duration::from_secs(5 * 24 * 3600);
-pub const AUTO_DISABLE_MIN_FAILURES: i64 = 10;
-
-/// Records attempts, moves deliveries, hourly roll-ups and endpoint bookkeeping on, in a few
-/// statements for the whole batch plus one per endpoint (each statement is a round trip to SQLite's thread).
+/// Records attempts, moves deliveries and hourly roll-ups on, in a few statements for the whole
+/// batch (each statement is a round trip to SQLite's thread), then the endpoints' health.
 /// Returns the endpoints that this batch auto-disabled.
 pub async fn record(
     conn: &mut SqliteConnection,
@@ -83,73 +80,26 @@ pub async fn record(
         })
         .collect();
     stats::add(&mut *conn, now, &samples).await?;
+    endpoints::record_health(conn, health(outcomes), now).await
+}
 
-    // Endpoint bookkeeping, folded per endpoint in order: a success ends the failure streak.
-    #[derive(Default)]
-    struct Fold {
-        succeeded: bool,
-        failed_since_success: i64,
-        attempt_failed: bool,
-    }
-    let mut folds: Vec<(EndpointId, Fold)> = Vec::new();
+/// Each endpoint's outcomes folded in batch order (a success ends the failure streak).
+fn health(outcomes: &[Outcome]) -> Vec<(EndpointId, endpoints::HealthTally)> {
+    let mut tallies: Vec<(EndpointId, endpoints::HealthTally)> = Vec::new();
     for o in outcomes {
-        let at = match folds.iter().position(|(id, _)| *id == o.endpoint_id) {
+        let at = match tallies.iter().position(|(id, _)| *id == o.endpoint_id) {
             Some(at) => at,
             None => {
-                folds.push((o.endpoint_id.clone(), Fold::default()));
-                folds.len() - 1
+                tallies.push((o.endpoint_id.clone(), Default::default()));
+                tallies.len() - 1
             }
         };
-        let f = &mut folds[at].1;
+        let tally = &mut tallies[at].1;
         match o.next {
-            Next::Succeeded => {
-                f.succeeded = true;
-                f.failed_since_success = 0;
-            }
-            Next::RetryAt(_) => f.attempt_failed = true,
-            Next::Failed => {
-                f.attempt_failed = true;
-                f.failed_since_success += 1;
-            }
+            Next::Succeeded => tally.delivery_succeeded(),
+            Next::RetryAt(_) => tally.attempt_failed(),
+            Next::Failed => tally.delivery_failed(),
         }
     }
-    let mut disabled = Vec::new();
-    for (id, f) in folds {
-        if f.succeeded {
-            sqlx::query(
-                "update endpoints set last_success_at = ?1, failure_count = ?2,
-                     failing_since = case when ?2 > 0 then ?1 end,
-                     last_failure_at = case when ?3 then ?1 else last_failure_at end
-                 where id = ?4",
-            )
-            .bind(now)
-            .bind(f.failed_since_success)
-            .bind(f.attempt_failed)
-            .bind(&id)
-            .execute(&mut *conn)
-            .await?;
-            continue;
-        }
-        let off: Option<i64> = sqlx::query_scalar(
-            "update endpoints set last_failure_at = ?1, failure_count = failure_count + ?5,
-                 failing_since = case when ?5 > 0 then coalesce(failing_since, ?1) else failing_since end,
-                 enabled = case when enabled and ?5 > 0 and failure_count + ?5 >= ?2 and coalesce(failing_since, ?1) <= ?3
-                                then 0 else enabled end,
-                 disabled_reason = case when enabled and ?5 > 0 and failure_count + ?5 >= ?2 and coalesce(failing_since, ?1) <= ?3
-                                then 'auto: every delivery failed for 5 days (' || (failure_count + ?5) || ' in a row)'
-                                else disabled_reason end
-             where id = ?4 returning case when enabled = 0 and disabled_reason like 'auto:%' then 1 else 0 end",
-        )
-        .bind(now)
-        .bind(AUTO_DISABLE_MIN_FAILURES)
-        .bind(now.minus(AUTO_DISABLE_AFTER))
-        .bind(&id)
-        .bind(f.failed_since_success)
-        .fetch_optional(&mut *conn)
-        .await?;
-        if off == Some(1) && f.failed_since_success > 0 {
-            disabled.push(id);
-        }
-    }
-    Ok(disabled)
+    tallies
 }

@@ -31,6 +31,7 @@ use crate::config::Config;
 use crate::crypto::{Keyring, Secret};
 use crate::db::Db;
 use crate::deliveries::{self, NewAttempt};
+use crate::endpoints;
 use crate::error::{Error, Result};
 use crate::events::{NewEvent, TEST_EVENT_TYPE};
 use crate::ids::{DeliveryId, EndpointId};
@@ -84,7 +85,11 @@ pub async fn spawn(
     };
     let (writer, writer_task) = writer::spawn(db.clone(), handoff, |ids| {
         for id in ids {
-            tracing::warn!(endpoint = %id, "endpoint auto-disabled: all deliveries failed for 5 days");
+            tracing::warn!(
+                endpoint = %id,
+                "endpoint auto-disabled: all deliveries failed for {} days",
+                endpoints::AUTO_DISABLE_DAYS
+            );
         }
     });
     let shared = worker::Shared::new(

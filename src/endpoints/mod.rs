@@ -13,8 +13,9 @@ use crate::ids::EndpointId;
 use crate::timestamp::Timestamp;
 
 pub use store::{
+    AUTO_DISABLE_AFTER, AUTO_DISABLE_DAYS, AUTO_DISABLE_MIN_FAILURES, HealthTally,
     count_unreadable_secrets, create, delete, drop_expired_previous_secrets, enabled, get, list,
-    mark_triggered, rotate_secret, set_enabled, signing_secrets, update,
+    mark_triggered, record_health, rotate_secret, set_enabled, signing_secrets, update,
 };
 pub use validate::{RESERVED_HEADERS, TargetRules, check_url, validate};
 

@@ -294,3 +294,85 @@ pub async fn mark_triggered(
     .await?;
     Ok(())
 }
+
+/// An endpoint is disabled once every delivery to it has failed for this many days…
+pub const AUTO_DISABLE_DAYS: u64 = 5;
+pub const AUTO_DISABLE_AFTER: std::time::Duration =
+    std::time::Duration::from_secs(AUTO_DISABLE_DAYS * 24 * 3600);
+/// …and at least this many in a row failed.
+pub const AUTO_DISABLE_MIN_FAILURES: i64 = 10;
+
+/// What one group commit's delivery outcomes mean for an endpoint's health, folded in order.
+#[derive(Debug, Default, Clone)]
+pub struct HealthTally {
+    succeeded: bool,
+    failed_since_success: i64,
+    attempt_failed: bool,
+}
+
+impl HealthTally {
+    /// A delivery succeeded: the failure streak ends.
+    pub fn delivery_succeeded(&mut self) {
+        self.succeeded = true;
+        self.failed_since_success = 0;
+    }
+    /// An attempt failed and will be retried.
+    pub fn attempt_failed(&mut self) {
+        self.attempt_failed = true;
+    }
+    /// A delivery ran out of retries.
+    pub fn delivery_failed(&mut self) {
+        self.attempt_failed = true;
+        self.failed_since_success += 1;
+    }
+}
+
+/// Moves each endpoint's success/failure bookkeeping on (one statement per endpoint) and
+/// auto-disables those whose deliveries have all failed for `AUTO_DISABLE_AFTER`. Returns the
+/// endpoints this call disabled.
+pub async fn record_health(
+    conn: &mut sqlx::SqliteConnection,
+    tallies: Vec<(EndpointId, HealthTally)>,
+    now: Timestamp,
+) -> Result<Vec<EndpointId>> {
+    let mut disabled = Vec::new();
+    for (id, t) in tallies {
+        if t.succeeded {
+            sqlx::query(
+                "update endpoints set last_success_at = ?1, failure_count = ?2,
+                     failing_since = case when ?2 > 0 then ?1 end,
+                     last_failure_at = case when ?3 then ?1 else last_failure_at end
+                 where id = ?4",
+            )
+            .bind(now)
+            .bind(t.failed_since_success)
+            .bind(t.attempt_failed)
+            .bind(&id)
+            .execute(&mut *conn)
+            .await?;
+            continue;
+        }
+        let off: Option<i64> = sqlx::query_scalar(
+            "update endpoints set last_failure_at = ?1, failure_count = failure_count + ?5,
+                 failing_since = case when ?5 > 0 then coalesce(failing_since, ?1) else failing_since end,
+                 enabled = case when enabled and ?5 > 0 and failure_count + ?5 >= ?2 and coalesce(failing_since, ?1) <= ?3
+                                then 0 else enabled end,
+                 disabled_reason = case when enabled and ?5 > 0 and failure_count + ?5 >= ?2 and coalesce(failing_since, ?1) <= ?3
+                                then 'auto: every delivery failed for ' || ?6 || ' days (' || (failure_count + ?5) || ' in a row)'
+                                else disabled_reason end
+             where id = ?4 returning case when enabled = 0 and disabled_reason like 'auto:%' then 1 else 0 end",
+        )
+        .bind(now)
+        .bind(AUTO_DISABLE_MIN_FAILURES)
+        .bind(now.minus(AUTO_DISABLE_AFTER))
+        .bind(&id)
+        .bind(t.failed_since_success)
+        .bind(AUTO_DISABLE_DAYS as i64)
+        .fetch_optional(&mut *conn)
+        .await?;
+        if off == Some(1) && t.failed_since_success > 0 {
+            disabled.push(id);
+        }
+    }
+    Ok(disabled)
+}
