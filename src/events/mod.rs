@@ -1,0 +1,159 @@
+//! Events: what the application sends. Ingest validation lives here; the inserts (`ingest`)
+//! run inside the delivery engine's group commit (they take the open transaction), so many
+//! requests share one fsync while each is answered only after its commit. `log` pages the
+//! events log.
+
+mod ingest;
+mod log;
+
+use serde_json::value::RawValue;
+
+use crate::db::Db;
+use crate::error::{Error, FieldErrors, Result};
+use crate::event_types;
+use crate::ids::EventId;
+use crate::timestamp::Timestamp;
+
+pub use ingest::{find_by_idempotency_key, insert, insert_many};
+pub use log::{EventFilter, LogPage, PageFrom, list, log_page};
+
+pub const MAX_IDEMPOTENCY_KEY_LEN: usize = 255;
+pub const MAX_CHANNELS: usize = 10;
+/// A repeated idempotency key returns the original event within this window.
+pub const IDEMPOTENCY_WINDOW: std::time::Duration = std::time::Duration::from_secs(24 * 3600);
+/// The type of test sends; always accepted, never in the catalog.
+pub const TEST_EVENT_TYPE: &str = "webhook.test";
+
+/// A validated event, ready to insert. `data` is kept as the raw JSON text the client sent.
+#[derive(Debug, Clone)]
+pub struct NewEvent {
+    pub id: EventId,
+    pub event_type: String,
+    pub data: Box<RawValue>,
+    pub channels: Vec<String>,
+    pub idempotency_key: Option<String>,
+    pub created_at: Timestamp,
+}
+
+impl NewEvent {
+    /// Checks shape only; whether the type is in the catalog is checked at insert time.
+    pub fn parse(
+        event_type: String,
+        data: Box<RawValue>,
+        channels: Option<Vec<String>>,
+        idempotency_key: Option<String>,
+    ) -> Result<NewEvent> {
+        let mut errors = FieldErrors::default();
+        if !event_types::is_valid_name(&event_type) {
+            errors.add(
+                "type",
+                "Use a dotted lowercase event type name, e.g. invoice.paid.",
+            );
+        }
+        if !data.get().trim_start().starts_with('{') {
+            errors.add("data", "data must be a JSON object.");
+        }
+        let channels = channels.unwrap_or_default();
+        if channels.len() > MAX_CHANNELS {
+            errors.add("channels", format!("Use at most {MAX_CHANNELS} channels."));
+        } else if channels.iter().any(|c| c.is_empty() || c.len() > 128) {
+            errors.add(
+                "channels",
+                "Channels are non-empty strings of at most 128 characters.",
+            );
+        }
+        let idempotency_key = idempotency_key.filter(|k| !k.is_empty());
+        if idempotency_key
+            .as_ref()
+            .is_some_and(|k| k.len() > MAX_IDEMPOTENCY_KEY_LEN)
+        {
+            errors.add(
+                "idempotency_key",
+                format!("Use at most {MAX_IDEMPOTENCY_KEY_LEN} characters."),
+            );
+        }
+        errors.into_result()?;
+        Ok(NewEvent {
+            id: EventId::generate(),
+            event_type,
+            data,
+            channels,
+            idempotency_key,
+            created_at: Timestamp::now(),
+        })
+    }
+
+    /// The webhook body: `{"id","type","timestamp","data"}`, with `data` byte for byte as sent.
+    pub fn body(&self) -> String {
+        body(
+            self.id.as_str(),
+            &self.event_type,
+            self.created_at,
+            self.data.get(),
+        )
+    }
+}
+
+pub fn body(id: &str, event_type: &str, created_at: Timestamp, data: &str) -> String {
+    let head = serde_json::json!({"id": id, "type": event_type, "timestamp": created_at.rfc3339()})
+        .to_string();
+    // `head` ends with '}'; splice `"data":…` in before it.
+    format!("{},\"data\":{}}}", &head[..head.len() - 1], data)
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Event {
+    pub id: EventId,
+    #[sqlx(rename = "type")]
+    pub event_type: String,
+    pub data: String,
+    #[sqlx(json(nullable))]
+    pub channels: Option<Vec<String>>,
+    pub idempotency_key: Option<String>,
+    pub created_at: Timestamp,
+}
+
+impl Event {
+    pub fn data_value(&self) -> serde_json::Value {
+        serde_json::from_str(&self.data).unwrap_or(serde_json::Value::Null)
+    }
+    pub fn data_pretty(&self) -> String {
+        serde_json::to_string_pretty(&self.data_value()).unwrap_or_else(|_| self.data.clone())
+    }
+}
+
+const COLUMNS: &str = "id, type, data, channels, idempotency_key, created_at";
+
+pub async fn get(db: &Db, id: &EventId) -> Result<Event> {
+    sqlx::query_as(&format!("select {COLUMNS} from events where id = ?"))
+        .bind(id)
+        .fetch_optional(db)
+        .await?
+        .ok_or(Error::NotFound("event"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn body_keeps_data_byte_for_byte() {
+        let data = RawValue::from_string(r#"{"b": 1,  "a":[1.50]}"#.to_owned()).unwrap();
+        let e = NewEvent::parse("invoice.paid".into(), data, None, None).unwrap();
+        let body = e.body();
+        assert!(
+            body.ends_with(r#","data":{"b": 1,  "a":[1.50]}}"#),
+            "{body}"
+        );
+        let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+        assert_eq!(v["type"], "invoice.paid");
+        assert_eq!(v["id"], e.id.as_str());
+        assert!(v["timestamp"].as_str().unwrap().ends_with('Z'));
+    }
+
+    #[test]
+    fn data_must_be_an_object() {
+        let data = RawValue::from_string("[1]".to_owned()).unwrap();
+        assert!(NewEvent::parse("a.b".into(), data, None, None).is_err());
+    }
+}
