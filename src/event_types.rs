@@ -136,11 +136,12 @@ pub async fn list(
     Ok(rows.into_iter().map(EventType::with_flags).collect())
 }
 
-/// Names of every non-archived type (the catalog for pattern checks and pickers).
-pub async fn active_names(db: &Db) -> Result<Vec<String>> {
+/// Names of every non-archived type (the catalog for pattern checks, pickers and ingest), from
+/// the pool or inside an open transaction.
+pub async fn active_names(conn: impl sqlx::SqliteExecutor<'_>) -> Result<Vec<String>> {
     Ok(
         sqlx::query_scalar("select name from event_types where archived_at is null order by name")
-            .fetch_all(db)
+            .fetch_all(conn)
             .await?,
     )
 }

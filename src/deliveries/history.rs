@@ -1,7 +1,7 @@
 //! Delivery history: one delivery with its attempts, an event's deliveries, the filtered and
 //! paged history list, and retention.
 
-use sqlx::{QueryBuilder, Sqlite};
+use sqlx::{QueryBuilder, Sqlite, SqliteConnection};
 
 use super::{ATTEMPT_COLUMNS, Attempt, DELIVERY_COLUMNS, Delivery, Status};
 use crate::db::Db;
@@ -37,6 +37,20 @@ pub async fn for_event(db: &Db, event_id: &EventId) -> Result<Vec<Delivery>> {
     .bind(event_id)
     .fetch_all(db)
     .await?)
+}
+
+/// An event's delivery ids in creation order, inside an open transaction (an idempotent
+/// repeat of an ingest answers with them).
+pub async fn ids_for_event(
+    conn: &mut SqliteConnection,
+    event_id: &EventId,
+) -> Result<Vec<DeliveryId>> {
+    Ok(
+        sqlx::query_scalar("select id from deliveries where event_id = ? order by id")
+            .bind(event_id)
+            .fetch_all(conn)
+            .await?,
+    )
 }
 
 /// Filters of delivery history.

@@ -6,6 +6,8 @@
 //! Retries and anything not handed over wait in the table and are claimed when due. After a
 //! crash, claims are released at start, so in-flight deliveries are attempted again.
 
+mod budget;
+mod ingest;
 pub mod metrics;
 mod prune;
 mod replay;
@@ -16,7 +18,6 @@ mod worker;
 mod writer;
 
 use std::sync::Arc;
-use std::sync::atomic::AtomicUsize;
 use std::time::Duration;
 
 use tokio::sync::{Notify, mpsc, oneshot};
@@ -25,7 +26,6 @@ use tokio_util::sync::CancellationToken;
 
 /// The retry schedule's old path, which the integration tests still use.
 pub use crate::retry_schedule as schedule;
-pub use writer::Ingested;
 
 use crate::config::Config;
 use crate::crypto::{Keyring, Secret};
@@ -33,9 +33,10 @@ use crate::db::Db;
 use crate::deliveries::{self, NewAttempt};
 use crate::endpoints;
 use crate::error::{Error, Result};
-use crate::events::{NewEvent, TEST_EVENT_TYPE};
+use crate::events::{Ingested, NewEvent, TEST_EVENT_TYPE};
 use crate::ids::{DeliveryId, EndpointId};
 use crate::ssrf::Policy;
+use budget::Budget;
 use ssrf::SsrfResolver;
 use writer::Op;
 
@@ -76,12 +77,11 @@ pub async fn spawn(
         SsrfResolver::fixed(policy, config.dns_overrides.clone())
     };
     let clients = request::Clients::new(resolver.clone(), policy)?;
-    let queued = Arc::new(AtomicUsize::new(0));
+    let budget = Budget::new(MAX_QUEUED);
     let (jobs_tx, jobs_rx) = mpsc::unbounded_channel();
     let handoff = writer::Handoff {
         jobs: jobs_tx,
-        queued: queued.clone(),
-        max_queued: MAX_QUEUED,
+        budget: budget.clone(),
     };
     let (writer, writer_task) = writer::spawn(db.clone(), handoff, |ids| {
         for id in ids {
@@ -104,8 +104,7 @@ pub async fn spawn(
         jobs: jobs_rx,
         wake: wake.clone(),
         stop: stop.clone(),
-        queued,
-        max_queued: MAX_QUEUED,
+        budget,
         max_in_flight: config.delivery_concurrency,
         per_endpoint: config.endpoint_concurrency,
         drain_deadline: DRAIN_DEADLINE,
@@ -149,11 +148,7 @@ impl DeliveryHandle {
         let ingested = self
             .shared
             .writer
-            .ask(|reply| Op::Ingest {
-                event,
-                only: None,
-                reply,
-            })
+            .ask(|reply| Op::Ingest { event, reply })
             .await?;
         if !ingested.duplicate {
             metrics::event_ingested(ingested.deliveries.len());
@@ -226,13 +221,16 @@ impl DeliveryHandle {
             .filter(|t| !t.is_empty())
             .unwrap_or_else(|| TEST_EVENT_TYPE.to_owned());
         let event = NewEvent::parse(event_type, data, None, None)?;
-        let only = Some(endpoint_id.clone());
-        let ingested = self
+        let endpoint = endpoint_id.clone();
+        let job = self
             .shared
             .writer
-            .ask(|reply| Op::Ingest { event, only, reply })
+            .ask(|reply| Op::SendTo {
+                event,
+                endpoint,
+                reply,
+            })
             .await?;
-        let job = ingested.inline.ok_or(Error::NotFound("endpoint"))?;
         let id = job.delivery_id.clone();
         self.run_claimed(job).await?;
         Ok(id)

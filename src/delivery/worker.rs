@@ -3,12 +3,12 @@
 
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use tokio::sync::{Notify, Semaphore, mpsc, oneshot};
 use tokio_util::sync::CancellationToken;
 
+use super::budget::{Budget, Held};
 use super::request::{self, Clients};
 use super::writer::{Op, Writer};
 use crate::crypto::{Keyring, Secret};
@@ -28,6 +28,8 @@ const ENDPOINT_QUEUE_CAP: usize = 1000;
 const MAX_IDLE: Duration = Duration::from_secs(5);
 /// Outcomes that may wait for the writer, per attempt slot.
 const UNWRITTEN_PER_SLOT: usize = 4;
+/// Most rows claimed from the table in one look.
+const CLAIM_BATCH: usize = 500;
 
 /// What an attempt needs from its endpoint, cached briefly.
 pub struct Target {
@@ -171,15 +173,16 @@ impl Shared {
 
 struct Dispatcher {
     shared: Shared,
-    queues: HashMap<EndpointId, VecDeque<Job>>,
+    queues: HashMap<EndpointId, VecDeque<Held>>,
     running: HashMap<EndpointId, usize>,
     in_flight: usize,
     max_in_flight: usize,
     per_endpoint: usize,
-    /// Jobs held in memory (queued or running); shared with the writer's handoff budget.
-    queued: Arc<AtomicUsize>,
-    max_queued: usize,
-    done_tx: mpsc::UnboundedSender<(EndpointId, DeliveryId, Option<Timestamp>)>,
+    /// Jobs held in memory (queued or running); shared with the writer's handoff.
+    budget: Budget,
+    /// Finished jobs (their slots are freed when the dispatcher drops them) and when a retry
+    /// falls due.
+    done_tx: mpsc::UnboundedSender<(Held, Option<Timestamp>)>,
     next_look: tokio::time::Instant,
     active: HashSet<DeliveryId>,
     /// Outcomes handed to the writer and not yet committed (see `run_job`).
@@ -189,11 +192,10 @@ struct Dispatcher {
 }
 
 pub struct Wiring {
-    pub jobs: mpsc::UnboundedReceiver<Job>,
+    pub jobs: mpsc::UnboundedReceiver<Held>,
     pub wake: Arc<Notify>,
     pub stop: CancellationToken,
-    pub queued: Arc<AtomicUsize>,
-    pub max_queued: usize,
+    pub budget: Budget,
     pub max_in_flight: usize,
     pub per_endpoint: usize,
     pub drain_deadline: Duration,
@@ -210,8 +212,7 @@ pub async fn run(shared: Shared, mut w: Wiring) {
         in_flight: 0,
         max_in_flight: w.max_in_flight,
         per_endpoint: w.per_endpoint,
-        queued: w.queued.clone(),
-        max_queued: w.max_queued,
+        budget: w.budget.clone(),
         done_tx,
         active: HashSet::new(),
         next_look: tokio::time::Instant::now(),
@@ -239,8 +240,8 @@ pub async fn run(shared: Shared, mut w: Wiring) {
                     d.accept(job);
                 }
             }
-            Some((endpoint, delivery, retry_at)) = done_rx.recv() => {
-                d.finished(&endpoint, &delivery);
+            Some((held, retry_at)) = done_rx.recv() => {
+                d.finished(held);
                 if let Some(t) = retry_at {
                     let wait = Duration::from_millis((t.millis() - Timestamp::now().millis()).max(0) as u64);
                     d.next_look = d.next_look.min(tokio::time::Instant::now() + wait);
@@ -260,7 +261,7 @@ pub async fn run(shared: Shared, mut w: Wiring) {
         .queues
         .values_mut()
         .flat_map(|q| q.drain(..))
-        .map(|j| j.delivery_id)
+        .map(|h| h.job.delivery_id)
         .collect();
     queued.append(&mut d.overflow);
     if !queued.is_empty() {
@@ -269,7 +270,7 @@ pub async fn run(shared: Shared, mut w: Wiring) {
     let deadline = tokio::time::Instant::now() + w.drain_deadline;
     while d.in_flight > 0 {
         match tokio::time::timeout_at(deadline, done_rx.recv()).await {
-            Ok(Some((endpoint, delivery, _))) => d.finished(&endpoint, &delivery),
+            Ok(Some((held, _))) => d.finished(held),
             _ => break,
         }
     }
@@ -282,7 +283,8 @@ pub async fn run(shared: Shared, mut w: Wiring) {
 }
 
 impl Dispatcher {
-    fn accept(&mut self, job: Job) {
+    fn accept(&mut self, held: Held) {
+        let job = &held.job;
         if !self.active.insert(job.delivery_id.clone()) {
             return; // already held (a manual retry raced a claim)
         }
@@ -290,20 +292,19 @@ impl Dispatcher {
         if q.len() >= ENDPOINT_QUEUE_CAP {
             // Back to the table, in one write with the rest of this round's overflow.
             self.active.remove(&job.delivery_id);
-            self.queued.fetch_sub(1, Ordering::SeqCst);
-            self.overflow.push(job.delivery_id);
+            self.overflow.push(held.job.delivery_id);
             return;
         }
-        q.push_back(job);
+        q.push_back(held);
     }
 
-    fn finished(&mut self, endpoint: &EndpointId, delivery: &DeliveryId) {
+    /// Dropping `held` frees its slot in the budget.
+    fn finished(&mut self, held: Held) {
         self.in_flight -= 1;
-        if let Some(n) = self.running.get_mut(endpoint) {
+        if let Some(n) = self.running.get_mut(&held.job.endpoint_id) {
             *n -= 1;
         }
-        self.active.remove(delivery);
-        self.queued.fetch_sub(1, Ordering::SeqCst);
+        self.active.remove(&held.job.delivery_id);
     }
 
     /// Starts queued jobs, round-robin over endpoints, while slots are free.
@@ -331,7 +332,7 @@ impl Dispatcher {
                 {
                     continue;
                 }
-                let Some(job) = self.queues.get_mut(&id).and_then(VecDeque::pop_front) else {
+                let Some(held) = self.queues.get_mut(&id).and_then(VecDeque::pop_front) else {
                     continue;
                 };
                 *running += 1;
@@ -341,8 +342,8 @@ impl Dispatcher {
                 let done = self.done_tx.clone();
                 let unwritten = self.unwritten.clone();
                 tokio::spawn(async move {
-                    let retry_at = run_job(&shared, &job, &unwritten).await;
-                    let _ = done.send((job.endpoint_id, job.delivery_id, retry_at));
+                    let retry_at = run_job(&shared, &held.job, &unwritten).await;
+                    let _ = done.send((held, retry_at));
                 });
             }
         }
@@ -350,8 +351,8 @@ impl Dispatcher {
     }
 
     async fn claim_from_table(&mut self) {
-        let held = self.queued.load(Ordering::SeqCst);
-        if held >= self.max_queued {
+        let mut tickets = self.budget.take_up_to(CLAIM_BATCH);
+        if tickets.is_empty() {
             return;
         }
         let room: HashMap<EndpointId, u32> = self
@@ -359,8 +360,7 @@ impl Dispatcher {
             .iter()
             .map(|(k, q)| (k.clone(), ENDPOINT_QUEUE_CAP.saturating_sub(q.len()) as u32))
             .collect();
-        let limit = (self.max_queued - held).min(500) as u32;
-        self.queued.fetch_add(limit as usize, Ordering::SeqCst);
+        let limit = tickets.len() as u32;
         let claimed = self
             .shared
             .writer
@@ -375,10 +375,8 @@ impl Dispatcher {
             tracing::error!(error = %e, "claiming due deliveries failed");
             vec![]
         });
-        self.queued
-            .fetch_sub(limit as usize - jobs.len(), Ordering::SeqCst);
         for job in jobs {
-            self.accept(job);
+            self.accept(Held::new(job, tickets.split_one()));
         }
     }
 

@@ -2,43 +2,36 @@
 //! that drains what is waiting and commits it in one transaction. Callers are answered only
 //! after the commit, so "202 means committed" holds while hundreds share one fsync.
 
-use std::collections::{HashMap, HashSet};
-use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::collections::HashMap;
 
+use sqlx::SqliteConnection;
 use tokio::sync::{OwnedSemaphorePermit, mpsc, oneshot};
 
+use super::budget::{Budget, Held};
+use super::ingest::{self, Inserts};
 use crate::db::Db;
 use crate::deliveries::{self, Job, Outcome};
-use crate::endpoints::{self, Endpoint};
+use crate::endpoints;
 use crate::error::{Error, Result};
-use crate::events::{self, NewEvent, TEST_EVENT_TYPE};
-use crate::ids::{DeliveryId, EndpointId, EventId, ReplayId};
+use crate::events::{Ingested, NewEvent, Routing};
+use crate::ids::{DeliveryId, EndpointId, ReplayId};
 use crate::replays;
 use crate::timestamp::Timestamp;
 
 /// Most operations folded into one transaction.
 const MAX_BATCH: usize = 512;
 
-/// The answer to an ingest.
-#[derive(Debug, Clone)]
-pub struct Ingested {
-    pub event_id: EventId,
-    pub event_type: String,
-    pub created_at: Timestamp,
-    pub deliveries: Vec<DeliveryId>,
-    /// True when an idempotency key matched an earlier event: nothing new was created.
-    pub duplicate: bool,
-    /// For single-endpoint (test) sends: the claimed job, for the caller to attempt inline.
-    pub inline: Option<Job>,
-}
-
 pub enum Op {
-    /// Fan out to every matching enabled endpoint, or only to `only` (test sends).
+    /// Fan out to every matching enabled endpoint.
     Ingest {
         event: NewEvent,
-        only: Option<EndpointId>,
         reply: oneshot::Sender<Result<Ingested>>,
+    },
+    /// A test send to one endpoint; the reply is its delivery, claimed, to attempt inline.
+    SendTo {
+        event: NewEvent,
+        endpoint: EndpointId,
+        reply: oneshot::Sender<Result<Job>>,
     },
     Record {
         outcome: Outcome,
@@ -92,9 +85,8 @@ impl Writer {
 
 /// Jobs the writer hands straight to the dispatcher, and the budget that bounds them.
 pub struct Handoff {
-    pub jobs: mpsc::UnboundedSender<Job>,
-    pub queued: Arc<AtomicUsize>,
-    pub max_queued: usize,
+    pub jobs: mpsc::UnboundedSender<Held>,
+    pub budget: Budget,
 }
 
 /// Starts the writer task. It ends when every `Writer` is dropped.
@@ -118,8 +110,9 @@ enum Reply {
     Ingest(
         oneshot::Sender<Result<Ingested>>,
         Result<Ingested>,
-        Vec<Job>,
+        Vec<Held>,
     ),
+    SendTo(oneshot::Sender<Result<Job>>, Result<Job>),
     Done(Option<oneshot::Sender<()>>, Option<OwnedSemaphorePermit>),
     Claim(oneshot::Sender<Result<Vec<Job>>>, Result<Vec<Job>>),
     ClaimOne(oneshot::Sender<Result<Option<Job>>>, Result<Option<Job>>),
@@ -129,126 +122,50 @@ enum Reply {
     ),
 }
 
-/// Events and deliveries of this batch, inserted together (two statements) before anything
-/// that reads them and before the commit; and the endpoints they went to.
+/// What a batch has gathered and not yet written: inserts, outcomes, and the routing read once
+/// for its ingests.
 #[derive(Default)]
-struct Inserts {
-    events: Vec<NewEvent>,
-    deliveries: Vec<deliveries::NewDelivery>,
-    triggered: HashSet<EndpointId>,
+struct Pending {
+    routing: Option<Routing>,
+    inserts: Inserts,
+    outcomes: Vec<Outcome>,
+    /// Endpoints the recorded outcomes auto-disabled.
+    disabled: Vec<EndpointId>,
 }
 
-impl Inserts {
-    async fn flush(&mut self, conn: &mut sqlx::SqliteConnection, now: Timestamp) -> Result<()> {
-        events::insert_many(conn, &self.events).await?;
-        deliveries::insert_pending(conn, &self.deliveries, now).await?;
-        self.events.clear();
-        self.deliveries.clear();
+impl Pending {
+    async fn routing(&mut self, conn: &mut SqliteConnection) -> Result<&Routing> {
+        if self.routing.is_none() {
+            self.routing = Some(Routing::load(conn).await?);
+        }
+        Ok(self.routing.as_ref().expect("just loaded"))
+    }
+
+    /// Writes the gathered inserts and outcomes, before anything that reads the table.
+    async fn settle(&mut self, conn: &mut SqliteConnection, now: Timestamp) -> Result<()> {
+        self.inserts.flush(conn, now).await?;
+        let outcomes = std::mem::take(&mut self.outcomes);
+        self.disabled
+            .extend(deliveries::record(conn, &outcomes, now).await?);
         Ok(())
     }
 }
 
+/// Runs one batch in one transaction, then answers every caller.
 async fn run_batch(db: &Db, ops: Vec<Op>, handoff: &Handoff, on_disabled: &impl Fn(&[EndpointId])) {
     let now = Timestamp::now();
     let mut replies = Vec::with_capacity(ops.len());
-    let mut disabled = Vec::new();
+    let mut pending = Pending::default();
     let outcome: Result<()> = async {
         // IMMEDIATE takes the write lock up front: a deferred transaction that reads first
         // cannot wait for the lock when it upgrades, and would fail with SQLITE_BUSY.
         let mut tx = db.begin_with("BEGIN IMMEDIATE").await?;
-        let mut catalog: Option<(HashSet<String>, Vec<Endpoint>)> = None;
-        let mut outcomes: Vec<Outcome> = Vec::new();
-        let mut inserts = Inserts::default();
         for op in ops {
-            match op {
-                Op::Ingest { event, only, reply } => {
-                    if catalog.is_none() {
-                        let names = sqlx::query_scalar::<_, String>(
-                            "select name from event_types where archived_at is null",
-                        )
-                        .fetch_all(&mut *tx)
-                        .await?;
-                        let eps = endpoints::enabled(&mut tx).await?;
-                        catalog = Some((names.into_iter().collect(), eps));
-                    }
-                    let (names, eps) = catalog.as_ref().expect("catalog loaded");
-                    // Refusals (unknown type) happen before any write; a database error fails
-                    // the whole batch, so no event is ever half stored.
-                    let found = (names, eps.as_slice());
-                    let result = ingest_one(
-                        &mut tx,
-                        event,
-                        only.as_ref(),
-                        found,
-                        now,
-                        handoff,
-                        &mut inserts,
-                    );
-                    match result.await {
-                        Ok((ingested, jobs)) => {
-                            replies.push(Reply::Ingest(reply, Ok(ingested), jobs));
-                        }
-                        Err(e @ Error::Invalid(_)) => {
-                            replies.push(Reply::Ingest(reply, Err(e), vec![]))
-                        }
-                        Err(e) => return Err(e),
-                    }
-                }
-                Op::Record {
-                    outcome,
-                    done,
-                    hold,
-                } => {
-                    // Recorded together below (or before the next claim), a few statements
-                    // for the whole batch.
-                    outcomes.push(outcome);
-                    replies.push(Reply::Done(done, hold));
-                }
-                Op::Claim {
-                    limit,
-                    per_endpoint,
-                    room,
-                    reply,
-                } => {
-                    inserts.flush(&mut tx, now).await?;
-                    disabled.extend(deliveries::record(&mut tx, &outcomes, now).await?);
-                    outcomes.clear();
-                    let jobs =
-                        deliveries::claim_due(&mut tx, now, limit, per_endpoint, &room).await;
-                    replies.push(Reply::Claim(reply, jobs));
-                }
-                Op::ClaimOne { id, reply } => {
-                    inserts.flush(&mut tx, now).await?;
-                    disabled.extend(deliveries::record(&mut tx, &outcomes, now).await?);
-                    outcomes.clear();
-                    let job = deliveries::claim_one(&mut tx, &id, now).await;
-                    replies.push(Reply::ClaimOne(reply, job));
-                }
-                Op::Release { ids } => {
-                    inserts.flush(&mut tx, now).await?;
-                    disabled.extend(deliveries::record(&mut tx, &outcomes, now).await?);
-                    outcomes.clear();
-                    deliveries::release(&mut tx, Some(&ids)).await?;
-                }
-                Op::ReplayStep { id, batch, reply } => {
-                    inserts.flush(&mut tx, now).await?;
-                    // In a savepoint: a failing replay batch must not take the ingests that
-                    // share this transaction down with it.
-                    let mut sp = sqlx::Connection::begin(&mut *tx).await?;
-                    let step = replays::step(&mut sp, &id, batch, now).await;
-                    if step.is_ok() {
-                        sp.commit().await?;
-                    } else {
-                        sp.rollback().await?;
-                    }
-                    replies.push(Reply::ReplayStep(reply, step));
-                }
-            }
+            replies.push(apply(&mut tx, &mut pending, op, &handoff.budget, now).await?);
         }
-        inserts.flush(&mut tx, now).await?;
-        disabled.extend(deliveries::record(&mut tx, &outcomes, now).await?);
-        if !inserts.triggered.is_empty() {
-            let ids: Vec<EndpointId> = inserts.triggered.into_iter().collect();
+        pending.settle(&mut tx, now).await?;
+        if !pending.inserts.triggered.is_empty() {
+            let ids: Vec<EndpointId> = pending.inserts.triggered.drain().collect();
             endpoints::mark_triggered(&mut tx, &ids, now).await?;
         }
         tx.commit().await?;
@@ -258,166 +175,116 @@ async fn run_batch(db: &Db, ops: Vec<Op>, handoff: &Handoff, on_disabled: &impl 
     if let Err(e) = &outcome {
         tracing::error!(error = %e, "delivery engine: a write batch failed and was rolled back");
     }
-    if !disabled.is_empty() {
-        on_disabled(&disabled);
+    if !pending.disabled.is_empty() {
+        on_disabled(&pending.disabled);
     }
+    let committed = outcome.is_ok();
     for reply in replies {
-        match (reply, &outcome) {
-            (Reply::Ingest(tx, result, jobs), Ok(())) => {
-                for job in jobs {
-                    let _ = handoff.jobs.send(job);
+        match reply {
+            Reply::Ingest(tx, result, held) => {
+                if committed {
+                    for job in held {
+                        let _ = handoff.jobs.send(job);
+                    }
                 }
-                let _ = tx.send(result);
+                // Otherwise dropping the jobs gives their budget back.
+                answer(tx, result, committed, "the event could not be stored");
             }
-            (Reply::Ingest(tx, _, jobs), Err(_)) => {
-                handoff.queued.fetch_sub(jobs.len(), Ordering::SeqCst);
-                let _ = tx.send(Err(Error::Internal(anyhow::anyhow!(
-                    "the event could not be stored"
-                ))));
+            Reply::SendTo(tx, result) => {
+                answer(tx, result, committed, "the event could not be stored")
             }
-            (Reply::Done(done, _hold), _) => {
+            Reply::Done(done, _hold) => {
                 if let Some(tx) = done {
                     let _ = tx.send(());
                 }
             }
-            (Reply::Claim(tx, result), Ok(())) => {
-                let _ = tx.send(result);
-            }
-            (Reply::ClaimOne(tx, result), Ok(())) => {
-                let _ = tx.send(result);
-            }
-            (Reply::Claim(tx, _), Err(_)) => {
-                let _ = tx.send(Err(Error::Internal(anyhow::anyhow!("claim failed"))));
-            }
-            (Reply::ClaimOne(tx, _), Err(_)) => {
-                let _ = tx.send(Err(Error::Internal(anyhow::anyhow!("claim failed"))));
-            }
-            (Reply::ReplayStep(tx, step), Ok(())) => {
-                let _ = tx.send(step);
-            }
-            (Reply::ReplayStep(tx, _), Err(_)) => {
-                let _ = tx.send(Err(Error::Internal(anyhow::anyhow!(
-                    "the replay batch was rolled back"
-                ))));
+            Reply::Claim(tx, result) => answer(tx, result, committed, "claim failed"),
+            Reply::ClaimOne(tx, result) => answer(tx, result, committed, "claim failed"),
+            Reply::ReplayStep(tx, step) => {
+                answer(tx, step, committed, "the replay batch was rolled back")
             }
         }
     }
 }
 
-async fn ingest_one(
-    conn: &mut sqlx::SqliteConnection,
-    event: NewEvent,
-    only: Option<&EndpointId>,
-    (catalog, endpoints): (&HashSet<String>, &[Endpoint]),
+/// Applies one operation inside the batch's transaction. An `Err` fails the whole batch; a
+/// refusal (e.g. an unknown event type) is the caller's answer, written nowhere.
+async fn apply(
+    tx: &mut SqliteConnection,
+    pending: &mut Pending,
+    op: Op,
+    budget: &Budget,
     now: Timestamp,
-    handoff: &Handoff,
-    inserts: &mut Inserts,
-) -> Result<(Ingested, Vec<Job>)> {
-    if only.is_none() && !catalog.contains(&event.event_type) {
-        return Err(Error::invalid(
-            "type",
-            format!(
-                "Unknown or archived event type {:?}; create it first (POST /api/v1/event-types).",
-                event.event_type
-            ),
-        ));
-    }
-    if only.is_some() && event.event_type != TEST_EVENT_TYPE && !catalog.contains(&event.event_type)
-    {
-        return Err(Error::invalid(
-            "event_type",
-            format!("Unknown or archived event type {:?}.", event.event_type),
-        ));
-    }
-    // A key is looked up against everything before it, this batch's inserts included.
-    if event.idempotency_key.is_some() {
-        inserts.flush(conn, now).await?;
-    }
-    if let Some(key) = &event.idempotency_key
-        && let Some(original) = events::find_by_idempotency_key(conn, key, now).await?
-    {
-        let ids: Vec<DeliveryId> =
-            sqlx::query_scalar("select id from deliveries where event_id = ? order by id")
-                .bind(&original.id)
-                .fetch_all(&mut *conn)
-                .await?;
-        let ingested = Ingested {
-            event_id: original.id,
-            event_type: original.event_type,
-            created_at: original.created_at,
-            deliveries: ids,
-            duplicate: true,
-            inline: None,
-        };
-        return Ok((ingested, vec![]));
-    }
-    let targets: Vec<EndpointId> = match only {
-        Some(id) => vec![id.clone()],
-        None => endpoints
-            .iter()
-            .filter(|e| e.wants(&event.event_type, &event.channels))
-            .map(|e| e.id.clone())
-            .collect(),
+) -> Result<Reply> {
+    Ok(match op {
+        Op::Ingest { event, reply } => match pending.routing(tx).await?.fan_out(&event) {
+            Ok(targets) => {
+                let inserts = &mut pending.inserts;
+                let (ingested, held) =
+                    ingest::fan_out(tx, inserts, event, targets, budget, now).await?;
+                Reply::Ingest(reply, Ok(ingested), held)
+            }
+            Err(e) => Reply::Ingest(reply, Err(e), vec![]),
+        },
+        Op::SendTo {
+            event,
+            endpoint,
+            reply,
+        } => {
+            let checked = pending.routing(tx).await?.check_test(&event);
+            let job = checked.map(|()| ingest::send_to(&mut pending.inserts, event, endpoint));
+            Reply::SendTo(reply, job)
+        }
+        Op::Record {
+            outcome,
+            done,
+            hold,
+        } => {
+            // Recorded together at the end (or before the next claim), a few statements for
+            // the whole batch.
+            pending.outcomes.push(outcome);
+            Reply::Done(done, hold)
+        }
+        Op::Claim {
+            limit,
+            per_endpoint,
+            room,
+            reply,
+        } => {
+            pending.settle(tx, now).await?;
+            let jobs = deliveries::claim_due(tx, now, limit, per_endpoint, &room).await;
+            Reply::Claim(reply, jobs)
+        }
+        Op::ClaimOne { id, reply } => {
+            pending.settle(tx, now).await?;
+            Reply::ClaimOne(reply, deliveries::claim_one(tx, &id, now).await)
+        }
+        Op::Release { ids } => {
+            pending.settle(tx, now).await?;
+            deliveries::release(tx, Some(&ids)).await?;
+            Reply::Done(None, None)
+        }
+        Op::ReplayStep { id, batch, reply } => {
+            pending.inserts.flush(tx, now).await?;
+            // In a savepoint: a failing replay batch must not take the ingests that share this
+            // transaction down with it.
+            let mut sp = sqlx::Connection::begin(&mut *tx).await?;
+            let step = replays::step(&mut sp, &id, batch, now).await;
+            if step.is_ok() {
+                sp.commit().await?;
+            } else {
+                sp.rollback().await?;
+            }
+            Reply::ReplayStep(reply, step)
+        }
+    })
+}
+
+/// The operation's own result once the batch is committed; otherwise an error saying `why`.
+fn answer<T>(tx: oneshot::Sender<Result<T>>, result: Result<T>, committed: bool, why: &str) {
+    let result = match committed {
+        true => result,
+        false => Err(Error::Internal(anyhow::anyhow!("{why}"))),
     };
-    // Born claimed and handed over in memory when the dispatcher has room; otherwise left for
-    // it to claim from the table.
-    // Test sends are attempted inline by the caller, so they are born claimed but not handed over.
-    let claimed = only.is_some()
-        || handoff
-            .queued
-            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |q| {
-                (q + targets.len() <= handoff.max_queued).then_some(q + targets.len())
-            })
-            .is_ok();
-    let ids: Vec<DeliveryId> = targets.iter().map(|_| DeliveryId::generate()).collect();
-    inserts
-        .deliveries
-        .extend(
-            ids.iter()
-                .zip(&targets)
-                .map(|(id, endpoint_id)| deliveries::NewDelivery {
-                    id: id.clone(),
-                    event_id: event.id.clone(),
-                    endpoint_id: endpoint_id.clone(),
-                    event_type: event.event_type.clone(),
-                    claimed,
-                }),
-        );
-    inserts.triggered.extend(targets.iter().cloned());
-    let jobs = if claimed {
-        ids.iter()
-            .zip(&targets)
-            .map(|(id, endpoint_id)| Job {
-                delivery_id: id.clone(),
-                attempts: 0,
-                event_id: event.id.clone(),
-                event_type: event.event_type.clone(),
-                event_data: event.data.get().to_owned(),
-                event_created_at: event.created_at,
-                endpoint_id: endpoint_id.clone(),
-            })
-            .collect()
-    } else {
-        vec![]
-    };
-    let (inline, jobs) = if only.is_some() {
-        (jobs.into_iter().next(), vec![])
-    } else {
-        (None, jobs)
-    };
-    let ingested = Ingested {
-        event_id: event.id.clone(),
-        event_type: event.event_type.clone(),
-        created_at: event.created_at,
-        deliveries: ids,
-        duplicate: false,
-        inline,
-    };
-    let keyed = event.idempotency_key.is_some();
-    inserts.events.push(event);
-    if keyed {
-        // Written at once, so a later event with the same key in this batch finds it.
-        inserts.flush(conn, now).await?;
-    }
-    Ok((ingested, jobs))
+    let _ = tx.send(result);
 }

@@ -1,13 +1,98 @@
-//! Ingest inside the engine's group commit: the idempotency lookup and the inserts.
+//! Ingest inside the engine's group commit: where an event goes (`Routing`), what a repeated
+//! idempotency key answers (`find_repeat`), and the inserts.
+
+use std::collections::HashSet;
 
 use sqlx::SqliteConnection;
 
-use super::{COLUMNS, Event, IDEMPOTENCY_WINDOW, NewEvent};
-use crate::error::Result;
+use super::{COLUMNS, Event, IDEMPOTENCY_WINDOW, NewEvent, TEST_EVENT_TYPE};
+use crate::endpoints::{self, Endpoint};
+use crate::error::{Error, Result};
+use crate::ids::{DeliveryId, EndpointId, EventId};
 use crate::timestamp::Timestamp;
+use crate::{deliveries, event_types};
+
+/// The answer to an ingest.
+#[derive(Debug, Clone)]
+pub struct Ingested {
+    pub event_id: EventId,
+    pub event_type: String,
+    pub created_at: Timestamp,
+    pub deliveries: Vec<DeliveryId>,
+    /// True when an idempotency key matched an earlier event: nothing new was created.
+    pub duplicate: bool,
+}
+
+/// What an ingest checks events against: the active catalog and the enabled endpoints, read
+/// once per group commit inside its transaction.
+pub struct Routing {
+    catalog: HashSet<String>,
+    endpoints: Vec<Endpoint>,
+}
+
+impl Routing {
+    pub async fn load(conn: &mut SqliteConnection) -> Result<Routing> {
+        let catalog = event_types::active_names(&mut *conn).await?;
+        let endpoints = endpoints::enabled(conn).await?;
+        Ok(Routing {
+            catalog: catalog.into_iter().collect(),
+            endpoints,
+        })
+    }
+
+    /// The endpoints an API ingest goes to: every enabled one subscribed to the type and
+    /// channels. Refused when the type is not in the catalog.
+    pub fn fan_out(&self, event: &NewEvent) -> Result<Vec<EndpointId>> {
+        if !self.catalog.contains(&event.event_type) {
+            return Err(Error::invalid(
+                "type",
+                format!(
+                    "Unknown or archived event type {:?}; create it first (POST /api/v1/event-types).",
+                    event.event_type
+                ),
+            ));
+        }
+        Ok(self
+            .endpoints
+            .iter()
+            .filter(|e| e.wants(&event.event_type, &event.channels))
+            .map(|e| e.id.clone())
+            .collect())
+    }
+
+    /// A test send may use `webhook.test` or any catalog type.
+    pub fn check_test(&self, event: &NewEvent) -> Result<()> {
+        if event.event_type != TEST_EVENT_TYPE && !self.catalog.contains(&event.event_type) {
+            return Err(Error::invalid(
+                "event_type",
+                format!("Unknown or archived event type {:?}.", event.event_type),
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// The earlier ingest an idempotency key repeats (inside the window), answered as it was.
+pub async fn find_repeat(
+    conn: &mut SqliteConnection,
+    key: &str,
+    now: Timestamp,
+) -> Result<Option<Ingested>> {
+    let Some(original) = find_by_idempotency_key(conn, key, now).await? else {
+        return Ok(None);
+    };
+    let deliveries = deliveries::ids_for_event(conn, &original.id).await?;
+    Ok(Some(Ingested {
+        event_id: original.id,
+        event_type: original.event_type,
+        created_at: original.created_at,
+        deliveries,
+        duplicate: true,
+    }))
+}
 
 /// The live event with this idempotency key (inside the window), if any.
-pub async fn find_by_idempotency_key(
+async fn find_by_idempotency_key(
     conn: &mut SqliteConnection,
     key: &str,
     now: Timestamp,

@@ -1,7 +1,7 @@
-//! Events: what the application sends. Ingest validation lives here; the inserts (`ingest`)
-//! run inside the delivery engine's group commit (they take the open transaction), so many
-//! requests share one fsync while each is answered only after its commit. `log` pages the
-//! events log.
+//! Events: what the application sends. The ingest rules live here: shape in `NewEvent::parse`;
+//! catalog check, fan-out and idempotent repeats in `ingest`, whose inserts run inside the
+//! delivery engine's group commit (they take the open transaction), so many requests share one
+//! fsync while each is answered only after its commit. `log` pages the events log.
 
 mod ingest;
 mod log;
@@ -14,7 +14,7 @@ use crate::event_types;
 use crate::ids::EventId;
 use crate::timestamp::Timestamp;
 
-pub use ingest::{find_by_idempotency_key, insert, insert_many};
+pub use ingest::{Ingested, Routing, find_repeat, insert, insert_many};
 pub use log::{EventFilter, LogPage, PageFrom, list, log_page};
 
 pub const MAX_IDEMPOTENCY_KEY_LEN: usize = 255;
