@@ -6,9 +6,11 @@
 //! Retries and anything not handed over wait in the table and are claimed when due. After a
 //! crash, claims are released at start, so in-flight deliveries are attempted again.
 
+mod attempt;
 mod budget;
 mod ingest;
 pub mod metrics;
+mod probe;
 mod prune;
 mod replay;
 mod request;
@@ -20,7 +22,7 @@ mod writer;
 use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::sync::{Notify, mpsc, oneshot};
+use tokio::sync::{Notify, mpsc};
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
@@ -28,14 +30,15 @@ use tokio_util::sync::CancellationToken;
 pub use crate::retry_schedule as schedule;
 
 use crate::config::Config;
-use crate::crypto::{Keyring, Secret};
+use crate::crypto::Keyring;
 use crate::db::Db;
-use crate::deliveries::{self, NewAttempt};
+use crate::deliveries::{self, Next};
 use crate::endpoints;
 use crate::error::{Error, Result};
-use crate::events::{Ingested, NewEvent, TEST_EVENT_TYPE};
+use crate::events::{Ingested, NewEvent};
 use crate::ids::{DeliveryId, EndpointId};
 use crate::ssrf::Policy;
+use attempt::Wait;
 use budget::Budget;
 use ssrf::SsrfResolver;
 use writer::Op;
@@ -48,7 +51,7 @@ const DRAIN_DEADLINE: Duration = Duration::from_secs(10);
 /// The engine's whole interface.
 #[derive(Clone)]
 pub struct DeliveryHandle {
-    shared: worker::Shared,
+    shared: attempt::Shared,
     resolver: SsrfResolver,
     wake: Arc<Notify>,
     replay_nudge: Arc<Notify>,
@@ -92,7 +95,7 @@ pub async fn spawn(
             );
         }
     });
-    let shared = worker::Shared::new(
+    let shared = attempt::Shared::new(
         db.clone(),
         keyring,
         clients,
@@ -181,68 +184,9 @@ impl DeliveryHandle {
         self.wake();
     }
 
-    /// Resolves a URL's host and applies the SSRF policy. A name that cannot be resolved now
-    /// is allowed (every attempt checks again); one resolving only to refused addresses is not.
-    pub async fn check_target(&self, url: &str) -> std::result::Result<(), String> {
-        let Ok(url) = url::Url::parse(url) else {
-            return Err("This is not a valid URL.".into());
-        };
-        let Some(host) = url.host_str() else {
-            return Err("The URL needs a host name.".into());
-        };
-        let port = url.port_or_known_default().unwrap_or(443);
-        match tokio::time::timeout(
-            Duration::from_secs(3),
-            self.resolver.resolve_and_check(host, port),
-        )
-        .await
-        {
-            Ok(Err(ssrf::ResolveError::Blocked(b))) => Err(format!("Refused: {b}.")),
-            _ => Ok(()),
-        }
-    }
-
-    /// Sends a test event (`webhook.test`, or a catalog type) to one endpoint through the normal
-    /// signed path, waits for the first attempt and returns the delivery.
-    pub async fn send_test(
-        &self,
-        endpoint_id: &EndpointId,
-        event_type: Option<String>,
-        data: Option<Box<serde_json::value::RawValue>>,
-    ) -> Result<DeliveryId> {
-        let data = match data {
-            Some(d) => d,
-            None => serde_json::value::RawValue::from_string(
-                serde_json::json!({"message": "This is a test event from hookd."}).to_string(),
-            )
-            .map_err(anyhow::Error::from)?,
-        };
-        let event_type = event_type
-            .filter(|t| !t.is_empty())
-            .unwrap_or_else(|| TEST_EVENT_TYPE.to_owned());
-        let event = NewEvent::parse(event_type, data, None, None)?;
-        let endpoint = endpoint_id.clone();
-        let job = self
-            .shared
-            .writer
-            .ask(|reply| Op::SendTo {
-                event,
-                endpoint,
-                reply,
-            })
-            .await?;
-        let id = job.delivery_id.clone();
-        self.run_claimed(job).await?;
-        Ok(id)
-    }
-
     /// Attempts a delivery now (a new attempt on the same delivery), waits for it to be
     /// recorded. Conflict if an attempt of it is already queued or running.
     pub async fn retry_now(&self, id: &DeliveryId) -> Result<()> {
-        self.attempt_now(id).await
-    }
-
-    async fn attempt_now(&self, id: &DeliveryId) -> Result<()> {
         let job = self
             .shared
             .writer
@@ -254,69 +198,19 @@ impl DeliveryHandle {
             .ok_or_else(|| {
                 Error::Conflict("an attempt of this delivery is already queued or running".into())
             })?;
-        self.run_claimed(job).await
+        self.attempt_inline(&job).await
     }
 
-    async fn run_claimed(&self, job: deliveries::Job) -> Result<()> {
-        match self.shared.attempt(&job).await {
-            Ok(Some(outcome)) => {
-                let retry = matches!(outcome.next, deliveries::Next::RetryAt(_));
-                let (tx, rx) = oneshot::channel();
-                self.shared.writer.send(Op::Record {
-                    outcome,
-                    done: Some(tx),
-                    hold: None,
-                })?;
-                let _ = rx.await;
-                if retry {
-                    self.wake();
-                }
+    /// A claimed job attempted outside the dispatcher, through the same path, for a caller
+    /// who waits for the result.
+    async fn attempt_inline(&self, job: &deliveries::Job) -> Result<()> {
+        match self.shared.run(job, Wait::Commit).await? {
+            Some(Next::RetryAt(_)) => {
+                self.wake();
                 Ok(())
             }
-            Ok(None) => Err(Error::NotFound("endpoint")),
-            Err(e) => {
-                self.shared.writer.send(Op::Release {
-                    ids: vec![job.delivery_id],
-                })?;
-                Err(e)
-            }
+            Some(_) => Ok(()),
+            None => Err(Error::NotFound("endpoint")),
         }
-    }
-
-    /// One signed `webhook.test` attempt to a URL that is not saved; nothing is recorded.
-    pub async fn test_url(
-        &self,
-        url: &str,
-        secret: Option<Secret>,
-        tls_verify: bool,
-        timeout: Duration,
-    ) -> (NewAttempt, Secret) {
-        let secret = secret.unwrap_or_else(Secret::generate);
-        let event = NewEvent::parse(
-            TEST_EVENT_TYPE.to_owned(),
-            serde_json::value::RawValue::from_string(
-                r#"{"message":"This is a test event from hookd."}"#.to_owned(),
-            )
-            .expect("static JSON"),
-            None,
-            None,
-        )
-        .expect("static test event is valid");
-        let headers = Default::default();
-        let sent = request::send(
-            &self.shared.clients,
-            request::Request {
-                url,
-                msg_id: event.id.as_str(),
-                event_type: TEST_EVENT_TYPE,
-                body: event.body(),
-                secrets: std::slice::from_ref(&secret),
-                custom_headers: &headers,
-                timeout,
-                tls_verify,
-            },
-        )
-        .await;
-        (sent.attempt, secret)
     }
 }

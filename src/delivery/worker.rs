@@ -3,25 +3,17 @@
 
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use tokio::sync::{Notify, Semaphore, mpsc, oneshot};
+use tokio::sync::{Notify, Semaphore, mpsc};
 use tokio_util::sync::CancellationToken;
 
+use super::attempt::{Shared, Wait};
 use super::budget::{Budget, Held};
-use super::request::{self, Clients};
-use super::writer::{Op, Writer};
-use crate::crypto::{Keyring, Secret};
-use crate::db::Db;
-use crate::deliveries::{self, Job, Next, Outcome};
-use crate::endpoints::{self, Endpoint};
-use crate::error::Result;
+use super::writer::Op;
+use crate::deliveries::{self, Next};
 use crate::ids::{DeliveryId, EndpointId};
-use crate::retry_schedule::{self, RetrySchedule};
 use crate::timestamp::Timestamp;
-
-/// Endpoint settings are re-read at most this often (edits apply within it).
-const TARGET_TTL: Duration = Duration::from_secs(1);
 /// Jobs held per endpoint in memory; the rest wait in the table.
 const ENDPOINT_QUEUE_CAP: usize = 1000;
 /// Longest wait between looks at the table (retries falling due, released work).
@@ -30,146 +22,6 @@ const MAX_IDLE: Duration = Duration::from_secs(5);
 const UNWRITTEN_PER_SLOT: usize = 4;
 /// Most rows claimed from the table in one look.
 const CLAIM_BATCH: usize = 500;
-
-/// What an attempt needs from its endpoint, cached briefly.
-pub struct Target {
-    pub endpoint: Endpoint,
-    pub secrets: std::result::Result<Vec<Secret>, String>,
-}
-
-/// Endpoint id → (when read, what was read).
-type TargetCache = HashMap<EndpointId, (Instant, Arc<Target>)>;
-
-#[derive(Clone)]
-pub struct Shared {
-    pub db: Db,
-    pub keyring: Keyring,
-    pub clients: Clients,
-    pub writer: Writer,
-    pub schedule: Arc<RetrySchedule>,
-    targets: Arc<std::sync::Mutex<TargetCache>>,
-}
-
-impl Shared {
-    pub fn new(
-        db: Db,
-        keyring: Keyring,
-        clients: Clients,
-        writer: Writer,
-        schedule: RetrySchedule,
-    ) -> Shared {
-        Shared {
-            db,
-            keyring,
-            clients,
-            writer,
-            schedule: Arc::new(schedule),
-            targets: Default::default(),
-        }
-    }
-
-    /// The endpoint as it is now (cached for `TARGET_TTL`); `None` once deleted.
-    pub async fn target(&self, id: &EndpointId) -> Result<Option<Arc<Target>>> {
-        if let Some((at, t)) = self.targets.lock().expect("target cache").get(id)
-            && at.elapsed() < TARGET_TTL
-        {
-            return Ok(Some(t.clone()));
-        }
-        let endpoint = match endpoints::get(&self.db, id).await {
-            Ok(e) => e,
-            Err(crate::error::Error::NotFound(_)) => return Ok(None),
-            Err(e) => return Err(e),
-        };
-        let secrets = endpoints::signing_secrets(&self.db, &self.keyring, id, Timestamp::now())
-            .await
-            .map_err(|e| match e {
-                crate::error::Error::Internal(inner) => format!("{inner:#}"),
-                other => other.to_string(),
-            });
-        let target = Arc::new(Target { endpoint, secrets });
-        self.targets
-            .lock()
-            .expect("target cache")
-            .insert(id.clone(), (Instant::now(), target.clone()));
-        Ok(Some(target))
-    }
-
-    pub fn forget(&self, id: &EndpointId) {
-        self.targets.lock().expect("target cache").remove(id);
-    }
-
-    /// Runs one attempt of `job` and returns its outcome (not yet recorded). `None` when the
-    /// endpoint is gone.
-    pub async fn attempt(&self, job: &Job) -> Result<Option<Outcome>> {
-        let Some(target) = self.target(&job.endpoint_id).await? else {
-            return Ok(None);
-        };
-        let spec = &target.endpoint.spec;
-        let body = crate::events::body(
-            job.event_id.as_str(),
-            &job.event_type,
-            job.event_created_at,
-            &job.event_data,
-        );
-        let sent = match &target.secrets {
-            // Never send unsigned: a secret that cannot be opened fails the attempt.
-            Err(why) => request::Sent {
-                attempt: deliveries::NewAttempt {
-                    started_at: Timestamp::now(),
-                    duration_ms: 0,
-                    url: spec.url.clone(),
-                    request_headers: Default::default(),
-                    response_status: None,
-                    response_headers: None,
-                    response_body: None,
-                    error: Some(format!(
-                        "not sent: the signing secret cannot be read ({why})"
-                    )),
-                    error_kind: Some("secret"),
-                    succeeded: false,
-                },
-                retry_after: None,
-            },
-            Ok(secrets) => {
-                request::send(
-                    &self.clients,
-                    request::Request {
-                        url: &spec.url,
-                        msg_id: job.event_id.as_str(),
-                        event_type: &job.event_type,
-                        body,
-                        secrets,
-                        custom_headers: &spec.headers,
-                        timeout: Duration::from_secs(spec.timeout_seconds.max(1) as u64),
-                        tls_verify: spec.tls_verify,
-                    },
-                )
-                .await
-            }
-        };
-        let done = job.attempts + 1;
-        let next = if sent.attempt.succeeded {
-            Next::Succeeded
-        } else if done > spec.retry_count {
-            Next::Failed
-        } else {
-            let delay = sent.retry_after.unwrap_or_else(|| {
-                retry_schedule::with_jitter(
-                    self.schedule.delay_for(done as u32),
-                    rand::random::<f64>() * 2.0 - 1.0,
-                )
-            });
-            Next::RetryAt(Timestamp::now().plus(delay))
-        };
-        super::metrics::attempt(&sent.attempt, next);
-        Ok(Some(Outcome {
-            delivery_id: job.delivery_id.clone(),
-            endpoint_id: job.endpoint_id.clone(),
-            attempt: sent.attempt,
-            next,
-        }))
-    }
-}
 
 struct Dispatcher {
     shared: Shared,
@@ -185,7 +37,7 @@ struct Dispatcher {
     done_tx: mpsc::UnboundedSender<(Held, Option<Timestamp>)>,
     next_look: tokio::time::Instant,
     active: HashSet<DeliveryId>,
-    /// Outcomes handed to the writer and not yet committed (see `run_job`).
+    /// Outcomes handed to the writer and not yet committed (see `Wait::Slot`).
     unwritten: Arc<Semaphore>,
     /// Jobs that found their endpoint's queue full, to release together.
     overflow: Vec<DeliveryId>,
@@ -342,7 +194,7 @@ impl Dispatcher {
                 let done = self.done_tx.clone();
                 let unwritten = self.unwritten.clone();
                 tokio::spawn(async move {
-                    let retry_at = run_job(&shared, &held.job, &unwritten).await;
+                    let retry_at = run_job(&shared, &held, &unwritten).await;
                     let _ = done.send((held, retry_at));
                 });
             }
@@ -392,40 +244,15 @@ impl Dispatcher {
     }
 }
 
-/// Attempts a job and hands the outcome to the writer; returns when a retry falls due.
-///
-/// It does not wait for the commit: the delivery stays claimed in the table until the outcome
-/// is written (so nothing can claim it twice, and a crash before the commit means one more
-/// attempt), and the slot is free for the next attempt meanwhile. `unwritten` bounds the
-/// outcomes waiting for the writer; when it is exhausted, slots wait here, which slows the
-/// dispatcher down to the writer's pace.
-async fn run_job(shared: &Shared, job: &Job, unwritten: &Arc<Semaphore>) -> Option<Timestamp> {
-    match shared.attempt(job).await {
-        Ok(Some(outcome)) => {
-            let retry_at = match outcome.next {
-                Next::RetryAt(t) => Some(t),
-                _ => None,
-            };
-            let hold = unwritten.clone().acquire_owned().await.ok();
-            // A retry waits for its commit, so the dispatcher's look at the due time finds
-            // the delivery unclaimed and due.
-            let (tx, rx) = oneshot::channel();
-            let sent = shared.writer.send(Op::Record {
-                outcome,
-                done: retry_at.is_some().then_some(tx),
-                hold,
-            });
-            if retry_at.is_some() && sent.is_ok() {
-                let _ = rx.await;
-            }
-            retry_at
-        }
-        Ok(None) => None, // endpoint deleted: its deliveries went with it
+/// Attempts a job and hands the outcome to the writer (see `Wait::Slot`); returns when a retry
+/// falls due.
+async fn run_job(shared: &Shared, held: &Held, unwritten: &Arc<Semaphore>) -> Option<Timestamp> {
+    let job = &held.job;
+    match shared.run(job, Wait::Slot(unwritten)).await {
+        Ok(Some(Next::RetryAt(t))) => Some(t),
+        Ok(_) => None,
         Err(e) => {
             tracing::error!(error = %e, delivery = %job.delivery_id, "attempt could not run; releasing it");
-            let _ = shared.writer.send(Op::Release {
-                ids: vec![job.delivery_id.clone()],
-            });
             None
         }
     }
