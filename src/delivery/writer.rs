@@ -262,7 +262,7 @@ async fn apply(
         Op::Release { ids } => {
             pending.settle(tx, now).await?;
             deliveries::release(tx, Some(&ids)).await?;
-            Reply::Done(None, None)
+            Reply::Done(None, None) // nobody waits on a release
         }
         Op::ReplayStep { id, batch, reply } => {
             pending.inserts.flush(tx, now).await?;
