@@ -8,7 +8,7 @@ use reqwest::StatusCode;
 use serde_json::json;
 
 use crate::delivery_kit::{Env, Hook, Reply};
-use crate::support::wait_until;
+use crate::support::{assert_quiet_for, wait_until};
 
 #[tokio::test]
 async fn events_fan_out_by_type_wildcards_and_channels() {
@@ -74,19 +74,21 @@ async fn events_fan_out_by_type_wildcards_and_channels() {
         let want: BTreeSet<String> = want.iter().map(|i| ids[*i].clone()).collect();
         assert_eq!(got, want, "endpoint {name} received the wrong events");
     }
-    // Let any stray delivery land before checking that none came.
-    tokio::time::sleep(Duration::from_millis(300)).await;
-    for (name, (hook, want)) in &expected {
-        assert_eq!(
-            hook.hits().len(),
-            want.len(),
-            "endpoint {name}: duplicates or strays"
+    // No duplicate or stray arrives later either.
+    assert_quiet_for(Duration::from_millis(300), || {
+        for (name, (hook, want)) in &expected {
+            assert_eq!(
+                hook.hits().len(),
+                want.len(),
+                "endpoint {name}: duplicates or strays"
+            );
+        }
+        assert!(
+            disabled.hits().is_empty(),
+            "a disabled endpoint receives nothing"
         );
-    }
-    assert!(
-        disabled.hits().is_empty(),
-        "a disabled endpoint receives nothing"
-    );
+    })
+    .await;
     let fan_out = env.event(&ids[4]).await;
     assert_eq!(fan_out["deliveries"].as_array().unwrap().len(), 3);
     assert_eq!(fan_out["channels"], json!(["t2"]));
@@ -116,14 +118,16 @@ async fn a_repeated_idempotency_key_returns_the_original_event_and_sends_nothing
     let id = first["id"].as_str().unwrap();
     assert_eq!(env.delivery_ids(id).await.len(), 1);
     hook.wait_for(2).await;
-    tokio::time::sleep(Duration::from_millis(300)).await;
-    let got: Vec<String> = hook
-        .hits()
-        .iter()
-        .map(|h| h.header("webhook-id").to_owned())
-        .collect();
-    assert_eq!(got.iter().filter(|g| *g == id).count(), 1, "{got:?}");
-    assert_eq!(got.len(), 2);
+    assert_quiet_for(Duration::from_millis(300), || {
+        let got: Vec<String> = hook
+            .hits()
+            .iter()
+            .map(|h| h.header("webhook-id").to_owned())
+            .collect();
+        assert_eq!(got.iter().filter(|g| *g == id).count(), 1, "{got:?}");
+        assert_eq!(got.len(), 2);
+    })
+    .await;
 }
 
 #[tokio::test]
@@ -276,6 +280,8 @@ async fn concurrent_requests_with_one_idempotency_key_create_one_event() {
     let ids: BTreeSet<&str> = results.iter().map(|(_, id)| id.as_str()).collect();
     assert_eq!(ids.len(), 1, "{results:?}");
     hook.wait_for(1).await;
-    tokio::time::sleep(Duration::from_millis(300)).await;
-    assert_eq!(hook.hits().len(), 1);
+    assert_quiet_for(Duration::from_millis(300), || {
+        assert_eq!(hook.hits().len(), 1)
+    })
+    .await;
 }
