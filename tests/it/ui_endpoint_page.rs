@@ -616,27 +616,28 @@ async fn start_snippet(
         },
         Err(e) => return skip_or_fail(&format!("{program}: {e}")),
     };
-    let deadline = std::time::Instant::now() + WAIT;
-    loop {
-        if tokio::net::TcpStream::connect(("127.0.0.1", port))
-            .await
-            .is_ok()
-        {
-            return Some(running);
-        }
-        if let Ok(Some(_)) = running.child.try_wait() {
-            let out = running.output();
-            if out.contains("No module named") || out.contains("Cannot find module") {
-                return skip_or_fail(&out);
+    let listens = wait_until(WAIT, &format!("the snippet listens:\n{code}"), || {
+        let exited = matches!(running.child.try_wait(), Ok(Some(_)));
+        async move {
+            if tokio::net::TcpStream::connect(("127.0.0.1", port))
+                .await
+                .is_ok()
+            {
+                Some(true)
+            } else {
+                exited.then_some(false)
             }
-            panic!("the snippet exited:\n{out}\n{code}");
         }
-        assert!(
-            std::time::Instant::now() < deadline,
-            "the snippet did not listen:\n{code}"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
+    })
+    .await;
+    if listens {
+        return Some(running);
     }
+    let out = running.output();
+    if out.contains("No module named") || out.contains("Cannot find module") {
+        return skip_or_fail(&out);
+    }
+    panic!("the snippet exited:\n{out}\n{code}");
 }
 
 #[tokio::test]

@@ -1,12 +1,14 @@
 //! Secrets never reach the server log, even at level trace.
 
+use std::time::Duration;
+
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use reqwest::{Method, StatusCode};
 use serde_json::json;
 
 use super::{add_types, create, id_of, minimal, secret_of, secret_of_len, with};
-use crate::support::ApiClient;
+use crate::support::{ApiClient, wait_until};
 
 /// The real binary at log level trace, driven through the API: its whole output (stdout and
 /// stderr) holds neither the signing secrets nor the API key.
@@ -32,23 +34,31 @@ async fn secrets_never_appear_in_the_server_log() {
         .stderr(log)
         .spawn()
         .expect("hookd starts");
+    let _reaper = KillOnPanic(child.id());
     let read_log = || std::fs::read_to_string(&log_path).unwrap_or_default();
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
-    let base = loop {
-        let text = read_log();
-        if let Some(at) = text.find("dashboard at http://") {
-            let url = text[at + "dashboard at ".len()..]
-                .split_whitespace()
-                .next()
-                .unwrap();
-            break url.trim_end_matches('/').to_owned();
-        }
-        if std::time::Instant::now() > deadline {
-            let _ = child.kill();
-            panic!("hookd did not report its address; log:\n{text}");
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    };
+    let base = wait_until(
+        Duration::from_secs(20),
+        "hookd reports its address in the log",
+        || {
+            if let Ok(Some(status)) = child.try_wait() {
+                panic!(
+                    "hookd exited ({status}) before reporting its address; log:\n{}",
+                    read_log()
+                );
+            }
+            let text = read_log();
+            let url = text.find("dashboard at http://").map(|at| {
+                text[at + "dashboard at ".len()..]
+                    .split_whitespace()
+                    .next()
+                    .unwrap()
+                    .trim_end_matches('/')
+                    .to_owned()
+            });
+            async move { url }
+        },
+    )
+    .await;
 
     let run = crate::support::bin::hookd_async(
         dir.path(),
@@ -155,4 +165,18 @@ async fn secrets_never_appear_in_the_server_log() {
         !text.contains(&wrong[3..]),
         "the log holds a presented key:\n{text}"
     );
+}
+
+/// Kills the server when the test fails before stopping it, so a failure leaves no process
+/// behind (a `std::process::Child` is not killed when dropped).
+struct KillOnPanic(u32);
+
+impl Drop for KillOnPanic {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            let _ = std::process::Command::new("kill")
+                .args(["-KILL", &self.0.to_string()])
+                .status();
+        }
+    }
 }
