@@ -308,6 +308,7 @@ async fn answer(
         let next = state.script.lock().unwrap().pop_front();
         next.unwrap_or_else(|| state.default.lock().unwrap().clone())
     };
+    // The receiver is slow on purpose (a hanging endpoint): what the test simulates, not a wait.
     if !reply.delay.is_zero() {
         tokio::time::sleep(reply.delay).await;
     }
