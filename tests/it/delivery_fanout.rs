@@ -167,7 +167,7 @@ async fn several_hanging_endpoints_together_do_not_take_every_slot() {
     // Assert: B got all 10 while every hanging attempt was still in progress. Had the hanging
     // endpoints taken all 8 slots, B would have waited for one of them to time out.
     for id in &hanging_ids {
-        let ended = failed_deliveries(&env, id).await;
+        let ended = deliveries_with_status(&env, id, "failed").await;
         assert!(
             ended.is_empty(),
             "the healthy endpoint waited behind hanging ones: {} hanging attempt(s) timed out first",
@@ -176,13 +176,13 @@ async fn several_hanging_endpoints_together_do_not_take_every_slot() {
     }
 }
 
-/// The deliveries of endpoint `id` that have failed (with `retry_count: 0`, the ones whose
-/// first attempt has ended in failure).
-async fn failed_deliveries(env: &Env, id: &str) -> Vec<serde_json::Value> {
+/// The deliveries of endpoint `id` with `status` (up to 100). With `retry_count: 0`, the
+/// `failed` ones are those whose only attempt has ended.
+async fn deliveries_with_status(env: &Env, id: &str, status: &str) -> Vec<serde_json::Value> {
     let page = env
         .api
         .get(
-            &format!("/api/v1/webhooks/{id}/deliveries?status=failed&limit=100"),
+            &format!("/api/v1/webhooks/{id}/deliveries?status={status}&limit=100"),
             StatusCode::OK,
         )
         .await;
@@ -221,40 +221,28 @@ async fn a_hanging_endpoint_does_not_delay_a_healthy_one() {
     // take its 2 s timeout: had they taken the healthy endpoint's slots, B would have waited
     // for one of them to end.
     let a_id = a["id"].as_str().unwrap();
-    let ended = failed_deliveries(&env, a_id).await;
+    let ended = deliveries_with_status(&env, a_id, "failed").await;
     assert!(
         ended.is_empty(),
         "the healthy endpoint's 20 deliveries waited behind a hanging one: {} of A's attempts timed out first",
         ended.len()
     );
-    let pending = env
-        .api
-        .get(
-            &format!("/api/v1/webhooks/{a_id}/deliveries?status=pending&limit=100"),
-            StatusCode::OK,
-        )
-        .await;
+    let pending = deliveries_with_status(&env, a_id, "pending").await;
     assert!(
-        !pending["data"].as_array().unwrap().is_empty(),
-        "A's deliveries should still be hanging behind its 2 slots: {pending}"
+        !pending.is_empty(),
+        "A's deliveries should still be hanging behind its 2 slots: {pending:?}"
     );
     // And A's backlog does drain, each attempt recorded as a timeout.
     let failed = wait_until(
         Duration::from_secs(20),
         "A's backlog has drained",
         || async {
-            let page = env
-                .api
-                .get(
-                    &format!("/api/v1/webhooks/{a_id}/deliveries?status=failed&limit=100"),
-                    StatusCode::OK,
-                )
-                .await;
-            (page["data"].as_array().unwrap().len() == 10).then_some(page)
+            let failed = deliveries_with_status(&env, a_id, "failed").await;
+            (failed.len() == 10).then_some(failed)
         },
     )
     .await;
-    assert!(failed["data"].as_array().unwrap().iter().all(|d| {
+    assert!(failed.iter().all(|d| {
         d["last_error"]
             .as_str()
             .is_some_and(|e| e.contains("timed out"))
