@@ -6,7 +6,7 @@ use std::time::Duration;
 use serde_json::json;
 
 use super::{one_endpoint, send_one};
-use crate::delivery_kit::{Env, Hook, Reply, attempts, closed_port};
+use crate::delivery_kit::{Env, Hook, Reply, attempts, refusing_port};
 
 #[tokio::test]
 async fn a_receiver_slower_than_the_timeout_is_recorded_as_a_timeout() {
@@ -114,7 +114,7 @@ async fn a_huge_response_body_does_not_stall_the_attempt() {
 #[tokio::test]
 async fn connection_refused_is_recorded() {
     // Arrange
-    let port = closed_port().await;
+    let (_held, port) = refusing_port();
     let (env, _) = one_endpoint(
         &format!("http://127.0.0.1:{port}/hook"),
         json!({"retry_count": 0}),
