@@ -10,7 +10,7 @@ use std::time::Duration;
 use reqwest::StatusCode;
 use serde_json::json;
 
-use crate::delivery_kit::{Hook, Reply, closed_port};
+use crate::delivery_kit::{Hook, Reply, free_port};
 use crate::support::bin::{command, hookd_async};
 use crate::support::{ApiClient, wait_until};
 
@@ -22,7 +22,7 @@ struct Server {
 
 impl Server {
     async fn start(cwd: &Path, data: &str) -> Server {
-        let port = closed_port().await;
+        let port = free_port().await;
         let listen = format!("127.0.0.1:{port}");
         let child = command(cwd)
             .args([

@@ -2,13 +2,13 @@
 //! of a hanging endpoint from healthy ones.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use reqwest::StatusCode;
 use serde_json::json;
 
 use crate::delivery_kit::{Env, Hook, Reply};
-use crate::support::wait_until;
+use crate::support::{assert_quiet_for, wait_until};
 
 #[tokio::test]
 async fn events_fan_out_by_type_wildcards_and_channels() {
@@ -74,19 +74,21 @@ async fn events_fan_out_by_type_wildcards_and_channels() {
         let want: BTreeSet<String> = want.iter().map(|i| ids[*i].clone()).collect();
         assert_eq!(got, want, "endpoint {name} received the wrong events");
     }
-    // Let any stray delivery land before checking that none came.
-    tokio::time::sleep(Duration::from_millis(300)).await;
-    for (name, (hook, want)) in &expected {
-        assert_eq!(
-            hook.hits().len(),
-            want.len(),
-            "endpoint {name}: duplicates or strays"
+    // No duplicate or stray arrives later either.
+    assert_quiet_for(Duration::from_millis(300), || {
+        for (name, (hook, want)) in &expected {
+            assert_eq!(
+                hook.hits().len(),
+                want.len(),
+                "endpoint {name}: duplicates or strays"
+            );
+        }
+        assert!(
+            disabled.hits().is_empty(),
+            "a disabled endpoint receives nothing"
         );
-    }
-    assert!(
-        disabled.hits().is_empty(),
-        "a disabled endpoint receives nothing"
-    );
+    })
+    .await;
     let fan_out = env.event(&ids[4]).await;
     assert_eq!(fan_out["deliveries"].as_array().unwrap().len(), 3);
     assert_eq!(fan_out["channels"], json!(["t2"]));
@@ -116,20 +118,24 @@ async fn a_repeated_idempotency_key_returns_the_original_event_and_sends_nothing
     let id = first["id"].as_str().unwrap();
     assert_eq!(env.delivery_ids(id).await.len(), 1);
     hook.wait_for(2).await;
-    tokio::time::sleep(Duration::from_millis(300)).await;
-    let got: Vec<String> = hook
-        .hits()
-        .iter()
-        .map(|h| h.header("webhook-id").to_owned())
-        .collect();
-    assert_eq!(got.iter().filter(|g| *g == id).count(), 1, "{got:?}");
-    assert_eq!(got.len(), 2);
+    assert_quiet_for(Duration::from_millis(300), || {
+        let got: Vec<String> = hook
+            .hits()
+            .iter()
+            .map(|h| h.header("webhook-id").to_owned())
+            .collect();
+        assert_eq!(got.iter().filter(|g| *g == id).count(), 1, "{got:?}");
+        assert_eq!(got.len(), 2);
+    })
+    .await;
 }
 
 #[tokio::test]
 async fn several_hanging_endpoints_together_do_not_take_every_slot() {
     // Arrange: three hanging endpoints could hold 3 × 4 = 12 attempts, more than the 8 global
-    // slots; a healthy endpoint arrives after their backlogs.
+    // slots; a healthy endpoint arrives after their backlogs. Their receiver hangs past their
+    // timeout, so no hanging attempt ends (fails) before it; 2 s, so that on a busy machine the
+    // healthy deliveries need not race a short timer.
     let env = Env::start(|cfg| {
         cfg.endpoint_concurrency = 4;
         cfg.delivery_concurrency = 8;
@@ -139,9 +145,12 @@ async fn several_hanging_endpoints_together_do_not_take_every_slot() {
     env.event_type("b.event").await;
     let hanging = Hook::always(Reply::status(200).delay(Duration::from_secs(5))).await;
     let healthy = Hook::ok().await;
+    let mut hanging_ids = vec![];
     for _ in 0..3 {
-        env.webhook(json!({"url": hanging.url(), "events": ["a.event"], "timeout_seconds": 1, "retry_count": 0}))
+        let wh = env
+            .webhook(json!({"url": hanging.url(), "events": ["a.event"], "timeout_seconds": 2, "retry_count": 0}))
             .await;
+        hanging_ids.push(wh["id"].as_str().unwrap().to_owned());
     }
     env.webhook(json!({"url": healthy.url(), "events": ["b.event"]}))
         .await;
@@ -150,24 +159,40 @@ async fn several_hanging_endpoints_together_do_not_take_every_slot() {
     }
 
     // Act
-    let start = Instant::now();
     for i in 0..10 {
         env.send("b.event", json!({"i": i})).await;
     }
     healthy.wait_for(10).await;
-    let took = start.elapsed();
 
-    // Assert: had the hanging endpoints taken all 8 slots, B would have waited for their 1 s
-    // timeouts.
-    assert!(
-        took < Duration::from_millis(900),
-        "the healthy endpoint waited {took:?} behind hanging ones"
-    );
+    // Assert: B got all 10 while every hanging attempt was still in progress. Had the hanging
+    // endpoints taken all 8 slots, B would have waited for one of them to time out.
+    for id in &hanging_ids {
+        let ended = deliveries_with_status(&env, id, "failed").await;
+        assert!(
+            ended.is_empty(),
+            "the healthy endpoint waited behind hanging ones: {} hanging attempt(s) timed out first",
+            ended.len()
+        );
+    }
+}
+
+/// The deliveries of endpoint `id` with `status` (up to 100). With `retry_count: 0`, the
+/// `failed` ones are those whose only attempt has ended.
+async fn deliveries_with_status(env: &Env, id: &str, status: &str) -> Vec<serde_json::Value> {
+    let page = env
+        .api
+        .get(
+            &format!("/api/v1/webhooks/{id}/deliveries?status={status}&limit=100"),
+            StatusCode::OK,
+        )
+        .await;
+    page["data"].as_array().unwrap().clone()
 }
 
 #[tokio::test]
 async fn a_hanging_endpoint_does_not_delay_a_healthy_one() {
-    // Arrange: A's receiver hangs past its 1 s timeout; B answers at once.
+    // Arrange: A's receiver hangs past its timeout (2 s, so that B's deliveries need not race a
+    // short timer on a busy machine); B answers at once.
     let env = Env::start(|cfg| {
         cfg.endpoint_concurrency = 2;
         cfg.delivery_concurrency = 8;
@@ -178,7 +203,7 @@ async fn a_hanging_endpoint_does_not_delay_a_healthy_one() {
     let hanging = Hook::always(Reply::status(200).delay(Duration::from_secs(5))).await;
     let healthy = Hook::ok().await;
     let a = env
-        .webhook(json!({"url": hanging.url(), "events": ["a.event"], "timeout_seconds": 1, "retry_count": 0}))
+        .webhook(json!({"url": hanging.url(), "events": ["a.event"], "timeout_seconds": 2, "retry_count": 0}))
         .await;
     env.webhook(json!({"url": healthy.url(), "events": ["b.event"]}))
         .await;
@@ -187,49 +212,37 @@ async fn a_hanging_endpoint_does_not_delay_a_healthy_one() {
     for i in 0..10 {
         env.send("a.event", json!({"i": i})).await;
     }
-    let start = Instant::now();
     for i in 0..20 {
         env.send("b.event", json!({"i": i})).await;
     }
     healthy.wait_for(20).await;
-    let took = start.elapsed();
 
-    // Assert
-    assert!(
-        // A's attempts each take its 1 s timeout: had they taken the healthy endpoint's
-        // slots, B would have waited at least that long.
-        took < Duration::from_millis(900),
-        "the healthy endpoint's 20 deliveries took {took:?} behind a hanging one"
-    );
+    // Assert: all 20 arrived while A's first attempts were still hanging. A's attempts each
+    // take its 2 s timeout: had they taken the healthy endpoint's slots, B would have waited
+    // for one of them to end.
     let a_id = a["id"].as_str().unwrap();
-    let pending = env
-        .api
-        .get(
-            &format!("/api/v1/webhooks/{a_id}/deliveries?status=pending&limit=100"),
-            StatusCode::OK,
-        )
-        .await;
+    let ended = deliveries_with_status(&env, a_id, "failed").await;
     assert!(
-        !pending["data"].as_array().unwrap().is_empty(),
-        "A's deliveries should still be hanging behind its 2 slots: {pending}"
+        ended.is_empty(),
+        "the healthy endpoint's 20 deliveries waited behind a hanging one: {} of A's attempts timed out first",
+        ended.len()
+    );
+    let pending = deliveries_with_status(&env, a_id, "pending").await;
+    assert!(
+        !pending.is_empty(),
+        "A's deliveries should still be hanging behind its 2 slots: {pending:?}"
     );
     // And A's backlog does drain, each attempt recorded as a timeout.
     let failed = wait_until(
         Duration::from_secs(20),
         "A's backlog has drained",
         || async {
-            let page = env
-                .api
-                .get(
-                    &format!("/api/v1/webhooks/{a_id}/deliveries?status=failed&limit=100"),
-                    StatusCode::OK,
-                )
-                .await;
-            (page["data"].as_array().unwrap().len() == 10).then_some(page)
+            let failed = deliveries_with_status(&env, a_id, "failed").await;
+            (failed.len() == 10).then_some(failed)
         },
     )
     .await;
-    assert!(failed["data"].as_array().unwrap().iter().all(|d| {
+    assert!(failed.iter().all(|d| {
         d["last_error"]
             .as_str()
             .is_some_and(|e| e.contains("timed out"))
@@ -276,6 +289,8 @@ async fn concurrent_requests_with_one_idempotency_key_create_one_event() {
     let ids: BTreeSet<&str> = results.iter().map(|(_, id)| id.as_str()).collect();
     assert_eq!(ids.len(), 1, "{results:?}");
     hook.wait_for(1).await;
-    tokio::time::sleep(Duration::from_millis(300)).await;
-    assert_eq!(hook.hits().len(), 1);
+    assert_quiet_for(Duration::from_millis(300), || {
+        assert_eq!(hook.hits().len(), 1)
+    })
+    .await;
 }

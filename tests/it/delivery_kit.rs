@@ -308,6 +308,7 @@ async fn answer(
         let next = state.script.lock().unwrap().pop_front();
         next.unwrap_or_else(|| state.default.lock().unwrap().clone())
     };
+    // The receiver is slow on purpose (a hanging endpoint): what the test simulates, not a wait.
     if !reply.delay.is_zero() {
         tokio::time::sleep(reply.delay).await;
     }
@@ -325,10 +326,23 @@ async fn answer(
     resp
 }
 
-/// A local port nothing listens on.
-pub async fn closed_port() -> u16 {
+/// A local port that is free now, for a server under test to listen on. Once this returns,
+/// anyone may take it (another test's receiver, say), so it is no port that refuses
+/// connections: that is `refusing_port`.
+pub async fn free_port() -> u16 {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let port = listener.local_addr().unwrap().port();
     drop(listener);
     port
+}
+
+/// A local port that refuses connections for as long as the returned socket lives: bound, so
+/// no other test's server can take it, but not listening.
+pub fn refusing_port() -> (tokio::net::TcpSocket, u16) {
+    let socket = tokio::net::TcpSocket::new_v4().expect("a socket");
+    socket
+        .bind("127.0.0.1:0".parse().unwrap())
+        .expect("bind a port");
+    let port = socket.local_addr().unwrap().port();
+    (socket, port)
 }

@@ -14,4 +14,4 @@ mod wait;
 pub use app::{ADMIN_EMAIL, ADMIN_PASSWORD, TestApp};
 pub use client::{ApiClient, TestClient};
 pub use receiver::Receiver;
-pub use wait::{wait_until, wait_until_backoff};
+pub use wait::{assert_quiet_for, wait_until, wait_until_backoff};

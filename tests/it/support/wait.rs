@@ -1,4 +1,5 @@
-//! Polling with a deadline instead of fixed sleeps (svix's `run_with_retries`).
+//! Polling with a deadline instead of fixed sleeps (svix's `run_with_retries`), and watching
+//! for a set window where a test promises that nothing more happens.
 
 use std::future::Future;
 use std::time::{Duration, Instant};
@@ -48,3 +49,28 @@ where
         pause = (pause * 2).min(max_pause);
     }
 }
+
+/// Runs `check` (which asserts) again and again for the whole of `window`: for promises that
+/// nothing more arrives (no duplicate, no stray, no extra retry).
+///
+/// Absence cannot be seen at one instant: a stray request could still be on its way, so the
+/// only way to show that none comes is to keep looking for a while. `window` is how long a late
+/// arrival is watched for; it is not a speed assertion. A slow machine cannot make this fail
+/// (at worst a very late stray goes unseen), and the check fails as soon as something arrives.
+pub async fn assert_quiet_for<F>(window: Duration, mut check: F)
+where
+    F: FnMut(),
+{
+    let end = Instant::now() + window;
+    loop {
+        check();
+        let now = Instant::now();
+        if now >= end {
+            return;
+        }
+        tokio::time::sleep(QUIET_CHECK_EVERY.min(end - now)).await;
+    }
+}
+
+/// How often `assert_quiet_for` looks again.
+const QUIET_CHECK_EVERY: Duration = Duration::from_millis(20);
