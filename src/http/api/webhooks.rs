@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -18,6 +18,7 @@ use crate::crypto::Secret;
 use crate::deliveries::{self, DeliveryFilter, Status};
 use crate::endpoints::{self, Endpoint, EndpointInput};
 use crate::error::Error;
+use crate::http::PathId;
 use crate::ids::{DeliveryId, EndpointId};
 use crate::state::AppState;
 
@@ -176,10 +177,6 @@ pub struct WebhookIn {
     secret: Option<String>,
 }
 
-fn parse_id(id: &str) -> Result<EndpointId, Error> {
-    EndpointId::parse(id).ok_or(Error::NotFound("endpoint"))
-}
-
 /// List endpoints, newest first.
 #[utoipa::path(get, path = "/api/v1/webhooks", tag = "webhooks", params(ListQuery),
     responses((status = 200, description = "OK", body = Page<WebhookOut>), (status = 401, description = "Missing or invalid API key", body = ErrorBody)))]
@@ -228,55 +225,52 @@ async fn create_webhook(
 }
 
 /// Get an endpoint (secret masked).
-#[utoipa::path(get, path = "/api/v1/webhooks/{id}", tag = "webhooks",
+#[utoipa::path(get, path = "/api/v1/webhooks/{id}", tag = "webhooks", params(("id" = String, Path, description = "The endpoint id, `wh_…`")),
     responses((status = 200, description = "OK", body = WebhookOut), (status = 404, description = "Not found", body = ErrorBody)))]
 async fn get_webhook(
     State(state): State<AppState>,
     _: Auth<WebhooksRead>,
-    Path(id): Path<String>,
+    PathId(id): PathId<EndpointId>,
 ) -> ApiResult<Json<WebhookOut>> {
-    let endpoint = endpoints::get(&state.db, &parse_id(&id)?).await?;
+    let endpoint = endpoints::get(&state.db, &id).await?;
     Ok(Json(with_stats(&state, endpoint, None).await?))
 }
 
 /// Change any of the create fields (not the secret: rotate it instead).
-#[utoipa::path(patch, path = "/api/v1/webhooks/{id}", tag = "webhooks", request_body = WebhookIn,
+#[utoipa::path(patch, path = "/api/v1/webhooks/{id}", tag = "webhooks", params(("id" = String, Path, description = "The endpoint id, `wh_…`")), request_body = WebhookIn,
     responses((status = 200, description = "OK", body = WebhookOut), (status = 404, description = "Not found", body = ErrorBody), (status = 422, description = "Validation failed: one details entry per field", body = ErrorBody)))]
 async fn update_webhook(
     State(state): State<AppState>,
     _: Auth<WebhooksWrite>,
-    Path(id): Path<String>,
+    PathId(id): PathId<EndpointId>,
     ApiJson(patch): ApiJson<EndpointInput>,
 ) -> ApiResult<Json<WebhookOut>> {
-    let id = parse_id(&id)?;
     let endpoint = endpoints::update_from_input(&state.db, &id, patch, &state).await?;
     state.delivery.endpoint_changed(&id);
     Ok(Json(with_stats(&state, endpoint, None).await?))
 }
 
 /// Delete an endpoint.
-#[utoipa::path(delete, path = "/api/v1/webhooks/{id}", tag = "webhooks",
+#[utoipa::path(delete, path = "/api/v1/webhooks/{id}", tag = "webhooks", params(("id" = String, Path, description = "The endpoint id, `wh_…`")),
     responses((status = 204, description = "Deleted"), (status = 404, description = "Not found", body = ErrorBody)))]
 async fn delete_webhook(
     State(state): State<AppState>,
     _: Auth<WebhooksWrite>,
-    Path(id): Path<String>,
+    PathId(id): PathId<EndpointId>,
 ) -> ApiResult<StatusCode> {
-    let id = parse_id(&id)?;
     endpoints::delete(&state.db, &id).await?;
     state.delivery.endpoint_changed(&id);
     Ok(StatusCode::NO_CONTENT)
 }
 
 /// New signing secret (returned once); the previous one keeps signing for 24 h.
-#[utoipa::path(post, path = "/api/v1/webhooks/{id}/rotate-secret", tag = "webhooks",
+#[utoipa::path(post, path = "/api/v1/webhooks/{id}/rotate-secret", tag = "webhooks", params(("id" = String, Path, description = "The endpoint id, `wh_…`")),
     responses((status = 200, description = "OK", body = WebhookOut), (status = 404, description = "Not found", body = ErrorBody)))]
 async fn rotate_webhook_secret(
     State(state): State<AppState>,
     _: Auth<WebhooksWrite>,
-    Path(id): Path<String>,
+    PathId(id): PathId<EndpointId>,
 ) -> ApiResult<Json<WebhookOut>> {
-    let id = parse_id(&id)?;
     let (endpoint, secret) = endpoints::rotate_secret(&state.db, &state.keyring, &id, None).await?;
     state.delivery.endpoint_changed(&id);
     Ok(Json(WebhookOut::new(endpoint, Some(secret))))
@@ -294,15 +288,14 @@ pub struct TestIn {
 
 /// Send a test event to this endpoint through the normal signed path; returns the delivery
 /// with its first attempt.
-#[utoipa::path(post, path = "/api/v1/webhooks/{id}/test", tag = "webhooks", request_body = TestIn,
+#[utoipa::path(post, path = "/api/v1/webhooks/{id}/test", tag = "webhooks", params(("id" = String, Path, description = "The endpoint id, `wh_…`")), request_body = TestIn,
     responses((status = 200, description = "OK", body = DeliveryOut), (status = 404, description = "Not found", body = ErrorBody), (status = 422, description = "Validation failed: one details entry per field", body = ErrorBody)))]
 async fn test_webhook(
     State(state): State<AppState>,
     _: Auth<WebhooksWrite>,
-    Path(id): Path<String>,
+    PathId(id): PathId<EndpointId>,
     body: axum::body::Bytes,
 ) -> ApiResult<Json<DeliveryOut>> {
-    let id = parse_id(&id)?;
     endpoints::get(&state.db, &id).await?;
     // The body is optional: an empty one sends the default `webhook.test`.
     let body: TestIn = if body.iter().all(u8::is_ascii_whitespace) {
@@ -389,15 +382,14 @@ pub struct DeliveryListQuery {
 }
 
 /// This endpoint's deliveries, newest first.
-#[utoipa::path(get, path = "/api/v1/webhooks/{id}/deliveries", tag = "webhooks", params(DeliveryListQuery),
+#[utoipa::path(get, path = "/api/v1/webhooks/{id}/deliveries", tag = "webhooks", params(("id" = String, Path, description = "The endpoint id, `wh_…`"), DeliveryListQuery),
     responses((status = 200, description = "OK", body = Page<DeliveryOut>), (status = 404, description = "Not found", body = ErrorBody), (status = 422, description = "Validation failed: one details entry per field", body = ErrorBody)))]
 async fn list_webhook_deliveries(
     State(state): State<AppState>,
     _: Auth<WebhooksRead>,
-    Path(id): Path<String>,
+    PathId(id): PathId<EndpointId>,
     ApiQuery(q): ApiQuery<DeliveryListQuery>,
 ) -> ApiResult<Json<Page<DeliveryOut>>> {
-    let id = parse_id(&id)?;
     endpoints::get(&state.db, &id).await?;
     let page = ListQuery {
         limit: q.limit,
