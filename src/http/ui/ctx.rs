@@ -139,6 +139,15 @@ pub(super) fn push_url(resp: &mut Response, url: &str) {
     }
 }
 
+/// For htmx: the answer is a whole page whose `<main>` replaces the current one (`reswap` says
+/// how), rather than a fragment for the request's own target.
+pub(super) fn replace_main(resp: &mut Response, reswap: &'static str) {
+    let h = resp.headers_mut();
+    h.insert("hx-retarget", HeaderValue::from_static("#main"));
+    h.insert("hx-reselect", HeaderValue::from_static("#main"));
+    h.insert("hx-reswap", HeaderValue::from_static(reswap));
+}
+
 /// Only same-site relative paths are followed after login (no open redirect).
 pub(super) fn safe_next(next: Option<&str>) -> &str {
     match next {

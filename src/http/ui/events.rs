@@ -7,12 +7,12 @@ use askama::Template;
 use askama_web::WebTemplate;
 use axum::Router;
 use axum::extract::{Query, State};
-use axum::http::{HeaderValue, StatusCode};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use serde::Deserialize;
 
-use super::ctx::push_url;
+use super::ctx::{push_url, replace_main};
 use super::paths::{self, query, with_query};
 use super::{Chrome, FormErrors, HtmlResult, SignedIn, catalog};
 use crate::deliveries::{self, FanOutRow, FanOutSummary};
@@ -178,10 +178,7 @@ async fn list_events(
     };
     let mut resp = (status, page).into_response();
     if ctx.htmx {
-        let h = resp.headers_mut();
-        h.insert("hx-retarget", HeaderValue::from_static("#main"));
-        h.insert("hx-reselect", HeaderValue::from_static("#main"));
-        h.insert("hx-reswap", HeaderValue::from_static("outerHTML"));
+        replace_main(&mut resp, "outerHTML");
     }
     Ok(resp)
 }

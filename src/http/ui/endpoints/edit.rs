@@ -4,7 +4,7 @@
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::State;
-use axum::http::{HeaderValue, StatusCode};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 
 use super::form::{EndpointForm, FormValues, to_input};
@@ -13,7 +13,7 @@ use crate::endpoints::{self, Endpoint};
 use crate::error::{Error, FieldErrors};
 use crate::event_types::EventType;
 use crate::http::PathId;
-use crate::http::ui::ctx::push_url;
+use crate::http::ui::ctx::{push_url, replace_main};
 use crate::http::ui::{Admin, Chrome, CsrfForm, Ctx, FormErrors, HtmlResult, catalog, paths};
 use crate::ids::EndpointId;
 use crate::state::AppState;
@@ -140,13 +140,7 @@ pub(super) async fn create_endpoint(
             .await?;
             let mut resp = page.into_response();
             if ctx.htmx {
-                let h = resp.headers_mut();
-                h.insert("hx-retarget", HeaderValue::from_static("#main"));
-                h.insert("hx-reselect", HeaderValue::from_static("#main"));
-                h.insert(
-                    "hx-reswap",
-                    HeaderValue::from_static("outerHTML scroll:top scrollTarget:window"),
-                );
+                replace_main(&mut resp, "outerHTML scroll:top scrollTarget:window");
                 push_url(&mut resp, &url);
             }
             Ok(resp)
