@@ -29,7 +29,7 @@ use tower_sessions_sqlx_store::SqliteStore;
 use crate::error::Error;
 use crate::state::AppState;
 
-pub use ctx::{Chrome, Ctx, Flash};
+pub use ctx::{Chrome, Ctx};
 pub use error::{HtmlError, HtmlResult};
 pub use extract::{Admin, CsrfForm, NoFields, SignedIn};
 
