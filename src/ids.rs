@@ -1,8 +1,15 @@
 //! Prefixed, typed identifiers (`wh_…`, `evt_…`): a UUIDv7 in lowercase hex, so ids sort by
 //! creation time and a wrong kind of id is refused by `parse`.
 
+/// An id that names one kind of object; a path with a malformed or unknown one is a 404 for
+/// that object.
+pub trait ObjectId: serde::de::DeserializeOwned + Send + 'static {
+    /// As in "endpoint not found".
+    const OBJECT: &'static str;
+}
+
 macro_rules! prefixed_id {
-    ($name:ident, $prefix:literal) => {
+    ($name:ident, $prefix:literal, $object:literal) => {
         #[derive(
             Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, sqlx::Type,
         )]
@@ -49,6 +56,10 @@ macro_rules! prefixed_id {
             }
         }
 
+        impl ObjectId for $name {
+            const OBJECT: &'static str = $object;
+        }
+
         impl std::fmt::Display for $name {
             fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 f.write_str(&self.0)
@@ -57,13 +68,13 @@ macro_rules! prefixed_id {
     };
 }
 
-prefixed_id!(UserId, "usr_");
-prefixed_id!(ApiKeyId, "key_");
-prefixed_id!(EndpointId, "wh_");
-prefixed_id!(EventId, "evt_");
-prefixed_id!(DeliveryId, "dlv_");
-prefixed_id!(AttemptId, "att_");
-prefixed_id!(ReplayId, "rpl_");
+prefixed_id!(UserId, "usr_", "user");
+prefixed_id!(ApiKeyId, "key_", "API key");
+prefixed_id!(EndpointId, "wh_", "endpoint");
+prefixed_id!(EventId, "evt_", "event");
+prefixed_id!(DeliveryId, "dlv_", "delivery");
+prefixed_id!(AttemptId, "att_", "attempt");
+prefixed_id!(ReplayId, "rpl_", "replay");
 
 #[cfg(test)]
 mod tests {

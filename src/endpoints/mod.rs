@@ -112,6 +112,35 @@ impl Endpoint {
     }
 }
 
+/// How an endpoint's latest deliveries went: whichever of the last success and the last
+/// failure is newer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Health {
+    Ok,
+    Failing,
+    /// Nothing delivered yet.
+    Unknown,
+}
+
+impl Endpoint {
+    /// The name, or the URL for an endpoint without one.
+    pub fn display_name(&self) -> &str {
+        if self.spec.name.is_empty() {
+            &self.spec.url
+        } else {
+            &self.spec.name
+        }
+    }
+    pub fn health(&self) -> Health {
+        match (self.last_success_at, self.last_failure_at) {
+            (Some(s), Some(f)) if f > s => Health::Failing,
+            (Some(_), _) => Health::Ok,
+            (None, Some(_)) => Health::Failing,
+            (None, None) => Health::Unknown,
+        }
+    }
+}
+
 impl EndpointInput {
     /// `patch` laid over `self`, field by field.
     pub fn overlay(self, patch: EndpointInput) -> EndpointInput {

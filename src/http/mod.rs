@@ -7,7 +7,8 @@ pub mod ui;
 use std::time::Duration;
 
 use axum::Router;
-use axum::extract::{Request, State};
+use axum::extract::{FromRequestParts, OriginalUri, Path, Request, State};
+use axum::http::request::Parts;
 use axum::http::{HeaderName, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -20,6 +21,8 @@ use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 use tower_sessions_sqlx_store::SqliteStore;
 
+use crate::error::Error;
+use crate::ids::ObjectId;
 use crate::state::AppState;
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
@@ -102,11 +105,47 @@ async fn metrics(State(state): State<AppState>) -> Response {
         .into_response()
 }
 
-/// JSON 404 under /api, an HTML page elsewhere.
+/// The fallback: no route matches.
 async fn not_found(req: Request) -> Response {
-    if req.uri().path().starts_with("/api/") {
-        api::ApiError(crate::error::Error::NotFound("route")).into_response()
+    let what = if is_api(req.uri().path()) {
+        "route"
     } else {
-        ui::HtmlError(crate::error::Error::NotFound("page")).into_response()
+        "page"
+    };
+    not_found_at(req.uri().path(), what)
+}
+
+fn is_api(path: &str) -> bool {
+    path.starts_with("/api/")
+}
+
+/// A 404 for `what`: the API's JSON error under /api, the dashboard's page elsewhere.
+fn not_found_at(path: &str, what: &'static str) -> Response {
+    if is_api(path) {
+        api::ApiError(Error::NotFound(what)).into_response()
+    } else {
+        ui::HtmlError(Error::NotFound(what)).into_response()
+    }
+}
+
+/// A typed id from the path (`/webhooks/{id}`). A malformed id, or one of another kind,
+/// answers the same 404 as an unknown one, so handlers only ever see well-formed ids.
+pub struct PathId<T>(pub T);
+
+impl<T: ObjectId, S: Send + Sync> FromRequestParts<S> for PathId<T> {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        match Path::<T>::from_request_parts(parts, state).await {
+            Ok(Path(id)) => Ok(PathId(id)),
+            Err(_) => {
+                // Nested routers see the path without their prefix (`/api/v1`).
+                let path = match parts.extensions.get::<OriginalUri>() {
+                    Some(OriginalUri(uri)) => uri.path(),
+                    None => parts.uri.path(),
+                };
+                Err(not_found_at(path, T::OBJECT))
+            }
+        }
     }
 }

@@ -9,6 +9,7 @@ mod support;
 mod driver;
 mod endpoint_page;
 mod endpoints;
+mod htmx_errors;
 mod operations;
 
 use std::time::Duration;

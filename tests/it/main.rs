@@ -26,5 +26,6 @@ mod ui_deliveries;
 mod ui_endpoint_page;
 mod ui_endpoints;
 mod ui_events;
+mod ui_htmx_errors;
 mod ui_overview;
 mod ui_replays;

@@ -1,6 +1,6 @@
 //! /api/v1/events and /api/v1/deliveries.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -15,6 +15,7 @@ use super::{
 use crate::deliveries::{self, Attempt, Delivery};
 use crate::error::Error;
 use crate::events::{self, Event, EventFilter, NewEvent};
+use crate::http::PathId;
 use crate::ids::{DeliveryId, EventId};
 use crate::state::AppState;
 use crate::timestamp::Timestamp;
@@ -167,14 +168,13 @@ async fn list_events(
 }
 
 /// Get an event with its deliveries.
-#[utoipa::path(get, path = "/api/v1/events/{id}", tag = "events",
+#[utoipa::path(get, path = "/api/v1/events/{id}", tag = "events", params(("id" = String, Path, description = "The event id, `evt_…`")),
     responses((status = 200, description = "OK", body = EventOut), (status = 404, description = "Not found", body = ErrorBody)))]
 async fn get_event(
     State(state): State<AppState>,
     _: Auth<WebhooksRead>,
-    Path(id): Path<String>,
+    PathId(id): PathId<EventId>,
 ) -> ApiResult<Json<EventOut>> {
-    let id = EventId::parse(&id).ok_or(Error::NotFound("event"))?;
     let event = events::get(&state.db, &id).await?;
     let fan_out = deliveries::for_event(&state.db, &id)
         .await?
@@ -286,26 +286,24 @@ pub async fn delivery_with_attempts(
 }
 
 /// Get a delivery with every attempt.
-#[utoipa::path(get, path = "/api/v1/deliveries/{id}", tag = "deliveries",
+#[utoipa::path(get, path = "/api/v1/deliveries/{id}", tag = "deliveries", params(("id" = String, Path, description = "The delivery id, `dlv_…`")),
     responses((status = 200, description = "OK", body = DeliveryOut), (status = 404, description = "Not found", body = ErrorBody)))]
 async fn get_delivery(
     State(state): State<AppState>,
     _: Auth<WebhooksRead>,
-    Path(id): Path<String>,
+    PathId(id): PathId<DeliveryId>,
 ) -> ApiResult<Json<DeliveryOut>> {
-    let id = DeliveryId::parse(&id).ok_or(Error::NotFound("delivery"))?;
     Ok(Json(delivery_with_attempts(&state, &id).await?))
 }
 
 /// Attempt a delivery again now; returns it with the new attempt.
-#[utoipa::path(post, path = "/api/v1/deliveries/{id}/retry", tag = "deliveries",
+#[utoipa::path(post, path = "/api/v1/deliveries/{id}/retry", tag = "deliveries", params(("id" = String, Path, description = "The delivery id, `dlv_…`")),
     responses((status = 200, description = "OK", body = DeliveryOut), (status = 404, description = "Not found", body = ErrorBody), (status = 409, description = "Conflict", body = ErrorBody)))]
 async fn retry_delivery(
     State(state): State<AppState>,
     _: Auth<WebhooksWrite>,
-    Path(id): Path<String>,
+    PathId(id): PathId<DeliveryId>,
 ) -> ApiResult<Json<DeliveryOut>> {
-    let id = DeliveryId::parse(&id).ok_or(Error::NotFound("delivery"))?;
     state.delivery.retry_now(&id).await?;
     Ok(Json(delivery_with_attempts(&state, &id).await?))
 }

@@ -139,17 +139,7 @@ pub type ApiResult<T> = Result<T, ApiError>;
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let e = self.0;
-        let status = match &e {
-            Error::NotFound(_) => StatusCode::NOT_FOUND,
-            Error::Conflict(_) => StatusCode::CONFLICT,
-            Error::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
-            Error::BadRequest(_) => StatusCode::BAD_REQUEST,
-            Error::Unauthorized(_) => StatusCode::UNAUTHORIZED,
-            Error::Forbidden(_) => StatusCode::FORBIDDEN,
-            Error::RateLimited(_) => StatusCode::TOO_MANY_REQUESTS,
-            Error::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
-            Error::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
-        };
+        let status = e.status();
         let (message, details) = match &e {
             Error::Internal(inner) => {
                 tracing::error!(error = %format!("{inner:#}"), "internal error");

@@ -3,21 +3,22 @@
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::Router;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use axum::routing::{get, post};
 use serde::Deserialize;
 
-use super::{Admin, Chrome, CsrfForm, FormErrors, HtmlResult, NoFields, SignedIn};
+use super::{Admin, Chrome, CsrfForm, FormErrors, HtmlResult, NoFields, SignedIn, paths};
 use crate::api_keys::{self, ApiKey, Scope};
 use crate::error::{Error, FieldErrors};
+use crate::http::PathId;
 use crate::ids::ApiKeyId;
 use crate::state::AppState;
 
 pub fn router() -> Router<AppState> {
     Router::new()
-        .route("/api-keys", get(list_api_keys).post(create_api_key))
+        .route(paths::API_KEYS, get(list_api_keys).post(create_api_key))
         .route("/api-keys/{id}/revoke", post(revoke_api_key))
 }
 
@@ -116,10 +117,9 @@ async fn create_api_key(
 async fn revoke_api_key(
     State(state): State<AppState>,
     Admin(ctx, user): Admin,
-    Path(id): Path<String>,
+    PathId(id): PathId<ApiKeyId>,
     CsrfForm(_): CsrfForm<NoFields>,
 ) -> HtmlResult {
-    let id = ApiKeyId::parse(&id).ok_or(Error::NotFound("API key"))?;
     api_keys::revoke(&state.db, &id).await?;
     state.api_keys.clear();
     tracing::info!(user = %user.id, key = %id, "API key revoked");
@@ -128,5 +128,5 @@ async fn revoke_api_key(
         "The API key was revoked; requests using it now get 401.",
     )
     .await;
-    Ok(ctx.redirect("/api-keys"))
+    Ok(ctx.redirect(paths::API_KEYS))
 }

@@ -11,16 +11,17 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde::Deserialize;
 
-use super::{Chrome, CsrfForm, Ctx, FormErrors, HtmlResult, NoFields, USER_KEY, safe_next};
+use super::ctx::{USER_KEY, safe_next};
+use super::{Chrome, CsrfForm, Ctx, FormErrors, HtmlResult, NoFields, paths};
 use crate::error::{Error, FieldErrors};
 use crate::state::AppState;
 use crate::users::{self, Role};
 
 pub fn router() -> Router<AppState> {
     Router::new()
-        .route("/login", get(show_login).post(login))
-        .route("/logout", post(logout))
-        .route("/setup", get(show_setup).post(setup))
+        .route(paths::LOGIN, get(show_login).post(login))
+        .route(paths::LOGOUT, post(logout))
+        .route(paths::SETUP, get(show_setup).post(setup))
 }
 
 #[derive(Template, WebTemplate)]
@@ -104,7 +105,7 @@ async fn logout(ctx: Ctx, CsrfForm(_): CsrfForm<NoFields>) -> HtmlResult {
         .flush()
         .await
         .map_err(|e| Error::Internal(e.into()))?;
-    Ok(ctx.redirect("/login"))
+    Ok(ctx.redirect(paths::LOGIN))
 }
 
 #[derive(Template, WebTemplate)]
@@ -191,7 +192,7 @@ async fn setup(
             )
             .await;
             tracing::info!(user = %user.id, "first admin created through setup");
-            Ok(ctx.redirect("/"))
+            Ok(ctx.redirect(paths::OVERVIEW))
         }
         Err(Error::Invalid(errors)) => {
             let page = SetupPage {

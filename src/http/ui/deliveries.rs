@@ -6,16 +6,17 @@ use std::collections::BTreeMap;
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::Router;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use axum::routing::{get, post};
 
-use super::{Admin, Chrome, CsrfForm, HtmlResult, NoFields, SignedIn};
+use super::{Admin, Chrome, CsrfForm, HtmlResult, NoFields, SignedIn, paths};
 use crate::deliveries::{self, Attempt, Delivery};
 use crate::endpoints::{self, Endpoint};
 use crate::error::Error;
 use crate::events::{self, Event};
+use crate::http::PathId;
 use crate::ids::DeliveryId;
 use crate::state::AppState;
 
@@ -23,10 +24,6 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/deliveries/{id}", get(show_delivery))
         .route("/deliveries/{id}/retry", post(retry_delivery))
-}
-
-fn parse_id(id: &str) -> Result<DeliveryId, Error> {
-    DeliveryId::parse(id).ok_or(Error::NotFound("delivery"))
 }
 
 /// Status, the request and the attempts: what "Retry now" changes, swapped as one.
@@ -44,16 +41,6 @@ struct DetailFragment {
     request_body: String,
     /// A result line after a retry: (kind, text).
     notice: Option<(&'static str, String)>,
-}
-
-impl DetailFragment {
-    fn endpoint_label(&self) -> &str {
-        if self.endpoint.spec.name.is_empty() {
-            &self.endpoint.spec.url
-        } else {
-            &self.endpoint.spec.name
-        }
-    }
 }
 
 #[derive(Template, WebTemplate)]
@@ -102,9 +89,8 @@ async fn detail(
 async fn show_delivery(
     State(state): State<AppState>,
     SignedIn(ctx, user): SignedIn,
-    Path(id): Path<String>,
+    PathId(id): PathId<DeliveryId>,
 ) -> HtmlResult<ShowPage> {
-    let id = parse_id(&id)?;
     let (detail, event) = detail(&state, &id, &ctx.csrf, user.is_admin()).await?;
     Ok(ShowPage {
         chrome: ctx.chrome("webhooks", format!("Delivery {id}")).await,
@@ -116,10 +102,9 @@ async fn show_delivery(
 async fn retry_delivery(
     State(state): State<AppState>,
     Admin(ctx, user): Admin,
-    Path(id): Path<String>,
+    PathId(id): PathId<DeliveryId>,
     CsrfForm(_): CsrfForm<NoFields>,
 ) -> HtmlResult {
-    let id = parse_id(&id)?;
     let result = state.delivery.retry_now(&id).await;
     let (status, kind, text) = match result {
         Ok(()) => {
@@ -140,5 +125,5 @@ async fn retry_delivery(
         return Ok((status, fragment).into_response());
     }
     ctx.flash(kind, text).await;
-    Ok(ctx.redirect(&format!("/deliveries/{id}")))
+    Ok(ctx.redirect(&paths::delivery(&id)))
 }

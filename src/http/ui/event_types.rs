@@ -9,7 +9,7 @@ use axum::response::IntoResponse;
 use axum::routing::{get, post};
 use serde::Deserialize;
 
-use super::{Admin, Chrome, CsrfForm, FormErrors, HtmlResult, NoFields, SignedIn};
+use super::{Admin, Chrome, CsrfForm, Ctx, FormErrors, HtmlResult, NoFields, SignedIn, paths};
 use crate::error::{Error, FieldErrors};
 use crate::event_types::{self, EventType, NewEventType};
 use crate::state::AppState;
@@ -17,7 +17,7 @@ use crate::state::AppState;
 pub fn router() -> Router<AppState> {
     Router::new()
         .route(
-            "/event-types",
+            paths::EVENT_TYPES,
             get(list_event_types).post(create_event_type),
         )
         .route("/event-types/{name}/archive", post(archive_event_type))
@@ -116,7 +116,7 @@ async fn create_event_type(
             tracing::info!(user = %user.id, event_type = %t.name, "event type added");
             ctx.flash("success", format!("Added the event type {}.", t.name))
                 .await;
-            Ok(ctx.redirect("/event-types"))
+            Ok(ctx.redirect(paths::EVENT_TYPES))
         }
         Err(Error::Invalid(errors)) => invalid(&state, &ctx, form, errors).await,
         Err(Error::Conflict(_)) => {
@@ -128,12 +128,7 @@ async fn create_event_type(
     }
 }
 
-async fn invalid(
-    state: &AppState,
-    ctx: &super::Ctx,
-    form: AddForm,
-    errors: FieldErrors,
-) -> HtmlResult {
+async fn invalid(state: &AppState, ctx: &Ctx, form: AddForm, errors: FieldErrors) -> HtmlResult {
     let chrome = ctx.chrome("event-types", "Event types").await;
     Ok((
         StatusCode::UNPROCESSABLE_ENTITY,
@@ -158,5 +153,5 @@ async fn archive_event_type(
         ),
     )
     .await;
-    Ok(ctx.redirect("/event-types"))
+    Ok(ctx.redirect(paths::EVENT_TYPES))
 }

@@ -6,16 +6,19 @@ use std::collections::HashMap;
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::Router;
-use axum::extract::{Path, Query, State};
-use axum::http::{HeaderValue, StatusCode};
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use serde::Deserialize;
 
-use super::{Chrome, FormErrors, HtmlResult, SignedIn};
+use super::ctx::{push_url, replace_main};
+use super::paths::{self, query, with_query};
+use super::{Chrome, FormErrors, HtmlResult, SignedIn, catalog};
 use crate::deliveries::{self, FanOutRow, FanOutSummary};
 use crate::error::{Error, FieldErrors};
 use crate::events::{self, Event, EventFilter, PageFrom};
+use crate::http::PathId;
 use crate::ids::EventId;
 use crate::state::AppState;
 use crate::timestamp::Timestamp;
@@ -24,7 +27,7 @@ const PAGE_SIZE: u32 = 50;
 
 pub fn router() -> Router<AppState> {
     Router::new()
-        .route("/events", get(list_events))
+        .route(paths::EVENTS, get(list_events))
         .route("/events/{id}", get(show_event))
 }
 
@@ -45,27 +48,21 @@ struct LogQuery {
 
 impl LogQuery {
     /// `/events?…` with the filters and one paging key.
-    fn url(&self, page: Option<(&str, &str)>) -> String {
-        let mut s = url::form_urlencoded::Serializer::new(String::new());
-        for (k, v) in [
+    fn url(&self, page: Option<(&'static str, &str)>) -> String {
+        let mut pairs: Vec<(&str, String)> = [
             ("type", &self.event_type),
             ("since", &self.since),
             ("until", &self.until),
             ("q", &self.q),
-        ] {
-            if !v.trim().is_empty() {
-                s.append_pair(k, v.trim());
-            }
-        }
+        ]
+        .into_iter()
+        .filter(|(_, v)| !v.trim().is_empty())
+        .map(|(k, v)| (k, v.trim().to_owned()))
+        .collect();
         if let Some((k, v)) = page {
-            s.append_pair(k, v);
+            pairs.push((k, v.to_owned()));
         }
-        let qs = s.finish();
-        if qs.is_empty() {
-            "/events".to_owned()
-        } else {
-            format!("/events?{qs}")
-        }
+        with_query(paths::EVENTS, &query(&pairs))
     }
 
     fn filtered(&self) -> bool {
@@ -167,12 +164,10 @@ async fn list_events(
     // A filter error is shown next to its field, so htmx gets the whole page's <main> then.
     if ctx.htmx && errors.is_empty() {
         let mut resp = (status, results).into_response();
-        if let Ok(v) = HeaderValue::from_str(&page_url) {
-            resp.headers_mut().insert("hx-push-url", v);
-        }
+        push_url(&mut resp, &page_url);
         return Ok(resp);
     }
-    let types = super::endpoint_history::filter_types(&state).await?;
+    let types = catalog::filter_names(&state).await?;
     let page = ListPage {
         chrome: ctx.chrome("events", "Events").await,
         q,
@@ -183,10 +178,7 @@ async fn list_events(
     };
     let mut resp = (status, page).into_response();
     if ctx.htmx {
-        let h = resp.headers_mut();
-        h.insert("hx-retarget", HeaderValue::from_static("#main"));
-        h.insert("hx-reselect", HeaderValue::from_static("#main"));
-        h.insert("hx-reswap", HeaderValue::from_static("outerHTML"));
+        replace_main(&mut resp, "outerHTML");
     }
     Ok(resp)
 }
@@ -243,9 +235,8 @@ struct ShowPage {
 async fn show_event(
     State(state): State<AppState>,
     SignedIn(ctx, _): SignedIn,
-    Path(id): Path<String>,
+    PathId(id): PathId<EventId>,
 ) -> HtmlResult<ShowPage> {
-    let id = EventId::parse(&id).ok_or(Error::NotFound("event"))?;
     let event = events::get(&state.db, &id).await?;
     let fan_out = deliveries::fan_out(&state.db, &id).await?;
     Ok(ShowPage {

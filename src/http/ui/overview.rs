@@ -7,7 +7,7 @@ use axum::Router;
 use axum::extract::State;
 use axum::routing::get;
 
-use super::{Chrome, HtmlResult, SignedIn};
+use super::{Chrome, HtmlResult, SignedIn, paths};
 use crate::deliveries::{self, Failure};
 use crate::endpoints::{self, Endpoint};
 use crate::ids::{DeliveryId, EndpointId};
@@ -21,7 +21,7 @@ const RECENT_FAILURES: u32 = 10;
 const HOURS: usize = 24;
 
 pub fn router() -> Router<AppState> {
-    Router::new().route("/", get(show_overview))
+    Router::new().route(paths::OVERVIEW, get(show_overview))
 }
 
 #[derive(Template, WebTemplate)]
@@ -55,18 +55,10 @@ struct EndpointHealth {
 
 impl EndpointHealth {
     fn label(&self) -> &str {
-        label(&self.e)
+        self.e.display_name()
     }
     fn success_rate(&self) -> String {
         rate(self.succeeded, self.failed)
-    }
-}
-
-fn label(e: &Endpoint) -> &str {
-    if e.spec.name.is_empty() {
-        &e.spec.url
-    } else {
-        &e.spec.name
     }
 }
 

@@ -4,15 +4,16 @@
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::Router;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde::Deserialize;
 
-use super::{Admin, Chrome, CsrfForm, Ctx, FormErrors, HtmlResult, SignedIn};
+use super::{Admin, Chrome, CsrfForm, Ctx, FormErrors, HtmlResult, SignedIn, paths};
 use crate::endpoints;
 use crate::error::{Error, FieldErrors};
+use crate::http::PathId;
 use crate::ids::{EndpointId, ReplayId};
 use crate::replays::{self, Outcomes, Replay};
 use crate::state::AppState;
@@ -159,10 +160,9 @@ impl ReplayForm {
 async fn start_replay(
     State(state): State<AppState>,
     Admin(ctx, user): Admin,
-    Path(id): Path<String>,
+    PathId(id): PathId<EndpointId>,
     CsrfForm(form): CsrfForm<ReplayForm>,
 ) -> HtmlResult {
-    let id = EndpointId::parse(&id).ok_or(Error::NotFound("endpoint"))?;
     let endpoint = endpoints::get(&state.db, &id).await?;
     let started = match form.since(Timestamp::now()) {
         Ok(since) => state.delivery.start_replay(&id, since, &user.email).await,
@@ -184,7 +184,7 @@ async fn start_replay(
                 ),
             )
             .await;
-            return Ok(ctx.redirect(&format!("/webhooks/{id}#replay-panel")));
+            return Ok(ctx.redirect(&format!("{}#replay-panel", paths::endpoint(&id))));
         }
         Err(Error::Invalid(errors)) => (StatusCode::UNPROCESSABLE_ENTITY, errors),
         Err(Error::Conflict(message)) => {
@@ -222,9 +222,8 @@ async fn with_status(
 async fn show_replay(
     State(state): State<AppState>,
     SignedIn(ctx, user): SignedIn,
-    Path(id): Path<String>,
+    PathId(id): PathId<ReplayId>,
 ) -> HtmlResult {
-    let id = ReplayId::parse(&id).ok_or(Error::NotFound("replay"))?;
     let r = replays::get(&state.db, &id).await?;
     if ctx.htmx {
         return Ok(ProgressFragment::load(&state, r).await?.into_response());

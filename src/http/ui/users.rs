@@ -3,21 +3,22 @@
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::Router;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use axum::routing::{get, post};
 use serde::Deserialize;
 
-use super::{Admin, Chrome, CsrfForm, FormErrors, HtmlResult, NoFields};
+use super::{Admin, Chrome, CsrfForm, FormErrors, HtmlResult, NoFields, paths};
 use crate::error::{Error, FieldErrors};
+use crate::http::PathId;
 use crate::ids::UserId;
 use crate::state::AppState;
 use crate::users::{self, Role, User};
 
 pub fn router() -> Router<AppState> {
     Router::new()
-        .route("/users", get(list_users).post(create_user))
+        .route(paths::USERS, get(list_users).post(create_user))
         .route("/users/{id}/role", post(change_role))
         .route("/users/{id}/delete", post(delete_user))
 }
@@ -70,7 +71,7 @@ async fn create_user(
                 format!("Added {} as {}.", user.email, user.role.as_str()),
             )
             .await;
-            Ok(ctx.redirect("/users"))
+            Ok(ctx.redirect(paths::USERS))
         }
         Err(Error::Invalid(errors)) => {
             let page = UsersPage {
@@ -96,10 +97,9 @@ struct RoleForm {
 async fn change_role(
     State(state): State<AppState>,
     Admin(ctx, _): Admin,
-    Path(id): Path<String>,
+    PathId(id): PathId<UserId>,
     CsrfForm(form): CsrfForm<RoleForm>,
 ) -> HtmlResult {
-    let id = UserId::parse(&id).ok_or(Error::NotFound("user"))?;
     let role = Role::parse(&form.role)
         .ok_or_else(|| Error::BadRequest("role must be admin or viewer".into()))?;
     match users::set_role(&state.db, &id, role).await {
@@ -110,20 +110,19 @@ async fn change_role(
         Err(Error::Conflict(m)) => ctx.flash("error", m).await,
         Err(e) => return Err(e.into()),
     }
-    Ok(ctx.redirect("/users"))
+    Ok(ctx.redirect(paths::USERS))
 }
 
 async fn delete_user(
     State(state): State<AppState>,
     Admin(ctx, _): Admin,
-    Path(id): Path<String>,
+    PathId(id): PathId<UserId>,
     CsrfForm(_): CsrfForm<NoFields>,
 ) -> HtmlResult {
-    let id = UserId::parse(&id).ok_or(Error::NotFound("user"))?;
     match users::delete(&state.db, &id).await {
         Ok(()) => ctx.flash("success", "User removed.").await,
         Err(Error::Conflict(m)) => ctx.flash("error", m).await,
         Err(e) => return Err(e.into()),
     }
-    Ok(ctx.redirect("/users"))
+    Ok(ctx.redirect(paths::USERS))
 }

@@ -1,23 +1,24 @@
-//! /api/v1/webhooks: endpoints and their signing secrets.
+//! /api/v1/webhooks: endpoints and their signing secrets. The JSON shapes are in `schema`.
 
-use std::collections::BTreeMap;
-use std::time::Duration;
+mod schema;
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use self::schema::{WebhookIn, WebhookOut, stats, with_stats};
 use super::events::{AttemptOut, DeliveryOut};
 use super::{
     ApiJson, ApiQuery, ApiResult, Auth, ErrorBody, ListQuery, Page, WebhooksRead, WebhooksWrite,
 };
 use crate::crypto::Secret;
 use crate::deliveries::{self, DeliveryFilter, Status};
-use crate::endpoints::{self, Endpoint, EndpointInput};
+use crate::endpoints::{self, EndpointInput};
 use crate::error::Error;
+use crate::http::PathId;
 use crate::ids::{DeliveryId, EndpointId};
 use crate::state::AppState;
 
@@ -34,150 +35,6 @@ pub fn router() -> Router<AppState> {
         .route("/webhooks/{id}/test", post(test_webhook))
         .route("/webhooks/test-url", post(test_url))
         .route("/webhooks/{id}/deliveries", get(list_webhook_deliveries))
-}
-
-/// Delivery outcomes and response times over a window.
-#[derive(Serialize, ToSchema)]
-pub struct WindowStatsOut {
-    succeeded: i64,
-    failed: i64,
-    avg_response_ms: Option<f64>,
-    p95_response_ms: Option<i64>,
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct StatsOut {
-    last_24h: WindowStatsOut,
-    last_30d: WindowStatsOut,
-}
-
-async fn stats(state: &AppState, id: &EndpointId) -> Result<StatsOut, Error> {
-    let now = crate::timestamp::Timestamp::now();
-    let window = async |hours: u64| -> Result<WindowStatsOut, Error> {
-        let s = crate::stats::window(&state.db, id, now, Duration::from_secs(hours * 3600)).await?;
-        Ok(WindowStatsOut {
-            succeeded: s.succeeded,
-            failed: s.failed,
-            avg_response_ms: s.avg_response_ms,
-            p95_response_ms: s.p95_response_ms,
-        })
-    };
-    Ok(StatsOut {
-        last_24h: window(24).await?,
-        last_30d: window(30 * 24).await?,
-    })
-}
-
-async fn with_stats(
-    state: &AppState,
-    e: Endpoint,
-    secret: Option<Secret>,
-) -> Result<WebhookOut, Error> {
-    let s = stats(state, &e.id).await?;
-    let mut out = WebhookOut::new(e, secret);
-    out.stats = Some(s);
-    Ok(out)
-}
-
-/// An endpoint. `secret` appears only in the responses that create it (creation, rotation).
-#[derive(Serialize, ToSchema)]
-pub struct WebhookOut {
-    #[schema(example = "wh_0193b1c2d3e47f8a9b0c1d2e3f405162")]
-    id: String,
-    name: String,
-    url: String,
-    description: String,
-    /// Event type names, `prefix.*` patterns or `*`.
-    events: Vec<String>,
-    /// When set, only events tagged with one of these channels are delivered.
-    channels: Option<Vec<String>>,
-    enabled: bool,
-    headers: BTreeMap<String, String>,
-    retry_count: i64,
-    timeout_seconds: i64,
-    tls_verify: bool,
-    #[schema(format = DateTime)]
-    created_at: String,
-    #[schema(format = DateTime)]
-    updated_at: String,
-    last_triggered_at: Option<String>,
-    last_success_at: Option<String>,
-    last_failure_at: Option<String>,
-    /// Consecutive failed deliveries.
-    failure_count: i64,
-    /// null, `manual`, or `auto: <why>`.
-    disabled_reason: Option<String>,
-    has_secret: bool,
-    #[schema(example = "whsec_••••abcd")]
-    secret_masked: String,
-    /// The full signing secret: present only here, once.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    secret: Option<String>,
-    /// Deliveries succeeded / failed and response times, last 24 h and 30 days.
-    stats: Option<StatsOut>,
-}
-
-impl WebhookOut {
-    fn new(e: Endpoint, secret: Option<Secret>) -> Self {
-        let masked = e.secret_masked();
-        let s = e.spec;
-        WebhookOut {
-            id: e.id.to_string(),
-            name: s.name,
-            url: s.url,
-            description: s.description,
-            events: s.events,
-            channels: s.channels,
-            enabled: s.enabled,
-            headers: s.headers,
-            retry_count: s.retry_count,
-            timeout_seconds: s.timeout_seconds,
-            tls_verify: s.tls_verify,
-            created_at: e.created_at.rfc3339(),
-            updated_at: e.updated_at.rfc3339(),
-            last_triggered_at: e.last_triggered_at.map(|t| t.rfc3339()),
-            last_success_at: e.last_success_at.map(|t| t.rfc3339()),
-            last_failure_at: e.last_failure_at.map(|t| t.rfc3339()),
-            failure_count: e.failure_count,
-            disabled_reason: e.disabled_reason,
-            has_secret: true,
-            secret_masked: masked,
-            secret: secret.map(|s| s.expose().to_owned()),
-            stats: None,
-        }
-    }
-}
-
-/// Body of create and PATCH (every field optional on PATCH; `url` and `events` required on
-/// create). Unknown fields are refused.
-#[derive(Deserialize, ToSchema)]
-#[allow(dead_code)] // documentation only: requests parse into `EndpointInput`
-pub struct WebhookIn {
-    #[schema(example = "https://example.com/webhooks")]
-    url: Option<String>,
-    #[schema(example = json!(["invoice.*"]))]
-    events: Option<Vec<String>>,
-    /// Defaults to the URL's host.
-    name: Option<String>,
-    description: Option<String>,
-    /// Default true.
-    enabled: Option<bool>,
-    /// Custom request headers; reserved and hop-by-hop names are refused.
-    headers: Option<BTreeMap<String, String>>,
-    /// Retries after the first attempt, 0–10, default 4.
-    retry_count: Option<i64>,
-    /// 1–30, default 10.
-    timeout_seconds: Option<i64>,
-    /// null clears the filter.
-    channels: Option<Vec<String>>,
-    /// Default true; false only for receivers with self-signed certificates.
-    tls_verify: Option<bool>,
-    /// Creation only: `whsec_` + base64 of 24–64 bytes, instead of a generated secret.
-    secret: Option<String>,
-}
-
-fn parse_id(id: &str) -> Result<EndpointId, Error> {
-    EndpointId::parse(id).ok_or(Error::NotFound("endpoint"))
 }
 
 /// List endpoints, newest first.
@@ -228,55 +85,52 @@ async fn create_webhook(
 }
 
 /// Get an endpoint (secret masked).
-#[utoipa::path(get, path = "/api/v1/webhooks/{id}", tag = "webhooks",
+#[utoipa::path(get, path = "/api/v1/webhooks/{id}", tag = "webhooks", params(("id" = String, Path, description = "The endpoint id, `wh_…`")),
     responses((status = 200, description = "OK", body = WebhookOut), (status = 404, description = "Not found", body = ErrorBody)))]
 async fn get_webhook(
     State(state): State<AppState>,
     _: Auth<WebhooksRead>,
-    Path(id): Path<String>,
+    PathId(id): PathId<EndpointId>,
 ) -> ApiResult<Json<WebhookOut>> {
-    let endpoint = endpoints::get(&state.db, &parse_id(&id)?).await?;
+    let endpoint = endpoints::get(&state.db, &id).await?;
     Ok(Json(with_stats(&state, endpoint, None).await?))
 }
 
 /// Change any of the create fields (not the secret: rotate it instead).
-#[utoipa::path(patch, path = "/api/v1/webhooks/{id}", tag = "webhooks", request_body = WebhookIn,
+#[utoipa::path(patch, path = "/api/v1/webhooks/{id}", tag = "webhooks", params(("id" = String, Path, description = "The endpoint id, `wh_…`")), request_body = WebhookIn,
     responses((status = 200, description = "OK", body = WebhookOut), (status = 404, description = "Not found", body = ErrorBody), (status = 422, description = "Validation failed: one details entry per field", body = ErrorBody)))]
 async fn update_webhook(
     State(state): State<AppState>,
     _: Auth<WebhooksWrite>,
-    Path(id): Path<String>,
+    PathId(id): PathId<EndpointId>,
     ApiJson(patch): ApiJson<EndpointInput>,
 ) -> ApiResult<Json<WebhookOut>> {
-    let id = parse_id(&id)?;
     let endpoint = endpoints::update_from_input(&state.db, &id, patch, &state).await?;
     state.delivery.endpoint_changed(&id);
     Ok(Json(with_stats(&state, endpoint, None).await?))
 }
 
 /// Delete an endpoint.
-#[utoipa::path(delete, path = "/api/v1/webhooks/{id}", tag = "webhooks",
+#[utoipa::path(delete, path = "/api/v1/webhooks/{id}", tag = "webhooks", params(("id" = String, Path, description = "The endpoint id, `wh_…`")),
     responses((status = 204, description = "Deleted"), (status = 404, description = "Not found", body = ErrorBody)))]
 async fn delete_webhook(
     State(state): State<AppState>,
     _: Auth<WebhooksWrite>,
-    Path(id): Path<String>,
+    PathId(id): PathId<EndpointId>,
 ) -> ApiResult<StatusCode> {
-    let id = parse_id(&id)?;
     endpoints::delete(&state.db, &id).await?;
     state.delivery.endpoint_changed(&id);
     Ok(StatusCode::NO_CONTENT)
 }
 
 /// New signing secret (returned once); the previous one keeps signing for 24 h.
-#[utoipa::path(post, path = "/api/v1/webhooks/{id}/rotate-secret", tag = "webhooks",
+#[utoipa::path(post, path = "/api/v1/webhooks/{id}/rotate-secret", tag = "webhooks", params(("id" = String, Path, description = "The endpoint id, `wh_…`")),
     responses((status = 200, description = "OK", body = WebhookOut), (status = 404, description = "Not found", body = ErrorBody)))]
 async fn rotate_webhook_secret(
     State(state): State<AppState>,
     _: Auth<WebhooksWrite>,
-    Path(id): Path<String>,
+    PathId(id): PathId<EndpointId>,
 ) -> ApiResult<Json<WebhookOut>> {
-    let id = parse_id(&id)?;
     let (endpoint, secret) = endpoints::rotate_secret(&state.db, &state.keyring, &id, None).await?;
     state.delivery.endpoint_changed(&id);
     Ok(Json(WebhookOut::new(endpoint, Some(secret))))
@@ -294,15 +148,14 @@ pub struct TestIn {
 
 /// Send a test event to this endpoint through the normal signed path; returns the delivery
 /// with its first attempt.
-#[utoipa::path(post, path = "/api/v1/webhooks/{id}/test", tag = "webhooks", request_body = TestIn,
+#[utoipa::path(post, path = "/api/v1/webhooks/{id}/test", tag = "webhooks", params(("id" = String, Path, description = "The endpoint id, `wh_…`")), request_body = TestIn,
     responses((status = 200, description = "OK", body = DeliveryOut), (status = 404, description = "Not found", body = ErrorBody), (status = 422, description = "Validation failed: one details entry per field", body = ErrorBody)))]
 async fn test_webhook(
     State(state): State<AppState>,
     _: Auth<WebhooksWrite>,
-    Path(id): Path<String>,
+    PathId(id): PathId<EndpointId>,
     body: axum::body::Bytes,
 ) -> ApiResult<Json<DeliveryOut>> {
-    let id = parse_id(&id)?;
     endpoints::get(&state.db, &id).await?;
     // The body is optional: an empty one sends the default `webhook.test`.
     let body: TestIn = if body.iter().all(u8::is_ascii_whitespace) {
@@ -389,15 +242,14 @@ pub struct DeliveryListQuery {
 }
 
 /// This endpoint's deliveries, newest first.
-#[utoipa::path(get, path = "/api/v1/webhooks/{id}/deliveries", tag = "webhooks", params(DeliveryListQuery),
+#[utoipa::path(get, path = "/api/v1/webhooks/{id}/deliveries", tag = "webhooks", params(("id" = String, Path, description = "The endpoint id, `wh_…`"), DeliveryListQuery),
     responses((status = 200, description = "OK", body = Page<DeliveryOut>), (status = 404, description = "Not found", body = ErrorBody), (status = 422, description = "Validation failed: one details entry per field", body = ErrorBody)))]
 async fn list_webhook_deliveries(
     State(state): State<AppState>,
     _: Auth<WebhooksRead>,
-    Path(id): Path<String>,
+    PathId(id): PathId<EndpointId>,
     ApiQuery(q): ApiQuery<DeliveryListQuery>,
 ) -> ApiResult<Json<Page<DeliveryOut>>> {
-    let id = parse_id(&id)?;
     endpoints::get(&state.db, &id).await?;
     let page = ListQuery {
         limit: q.limit,

@@ -1,5 +1,5 @@
-//! The endpoint page's panels besides configuration and history: the disabled banner, delivery
-//! stats with a response-time chart, and receiver snippets that verify hookd's signatures.
+//! The endpoint page's panels besides configuration and history: the disabled banner and
+//! delivery stats with a response-time chart.
 
 use askama::Template;
 use askama_web::WebTemplate;
@@ -12,8 +12,6 @@ use crate::error::Error;
 use crate::state::AppState;
 use crate::stats::{self, WindowStats};
 use crate::timestamp::Timestamp;
-
-// ---- disabled banner -----------------------------------------------------------------------
 
 /// Shown on top while the endpoint is disabled; an empty placeholder otherwise, so the toggle's
 /// htmx answer can replace it out of band.
@@ -54,8 +52,6 @@ fn explain_disabled(reason: Option<&str>) -> String {
         Some(other) => format!("Reason: {other}."),
     }
 }
-
-// ---- stats and chart -----------------------------------------------------------------------
 
 const CHART_ATTEMPTS: u32 = 100;
 const CHART_W: f64 = 600.0;
@@ -149,108 +145,6 @@ fn chart(day: WindowStats, month: WindowStats, points: &[AttemptPoint]) -> Stats
         width: CHART_W,
         height: CHART_H,
     }
-}
-
-// ---- verify snippets -----------------------------------------------------------------------
-
-/// The environment variable the snippets read the secret from.
-pub const SECRET_ENV: &str = "HOOKD_WEBHOOK_SECRET";
-
-/// The names hookd's delivery requests use (src/delivery/request.rs).
-const H_ID: &str = "webhook-id";
-const H_TS: &str = "webhook-timestamp";
-const H_SIG: &str = "webhook-signature";
-const H_HEX: &str = "x-webhook-signature";
-
-macro_rules! snippet {
-    ($name:ident, $path:literal) => {
-        // Every snippet gets the same names; each uses the headers its scheme needs.
-        #[allow(dead_code)]
-        #[derive(Template)]
-        #[template(path = $path, escape = "none")]
-        struct $name<'a> {
-            endpoint: &'a str,
-            env: &'a str,
-            h_id: &'a str,
-            h_ts: &'a str,
-            h_sig: &'a str,
-            h_hex: &'a str,
-        }
-    };
-}
-snippet!(PythonStandard, "snippets/python_standard.txt");
-snippet!(PythonHmac, "snippets/python_hmac.txt");
-snippet!(NodeStandard, "snippets/node_standard.txt");
-snippet!(NodeHmac, "snippets/node_hmac.txt");
-snippet!(GoStandard, "snippets/go_standard.txt");
-snippet!(GoHmac, "snippets/go_hmac.txt");
-snippet!(RustStandard, "snippets/rust_standard.txt");
-snippet!(RustHmac, "snippets/rust_hmac.txt");
-
-pub struct Snippet {
-    /// `python-standard`, …: the element id suffix.
-    pub key: String,
-    pub variant: &'static str,
-    pub code: String,
-}
-
-pub struct Language {
-    pub name: &'static str,
-    pub snippets: Vec<Snippet>,
-}
-
-pub fn verify_panel(e: &Endpoint) -> Result<Vec<Language>, Error> {
-    let endpoint = if e.spec.name.is_empty() {
-        e.id.to_string()
-    } else {
-        format!("{} ({})", e.spec.name, e.id)
-    };
-    macro_rules! render {
-        ($t:ident) => {
-            $t {
-                endpoint: &endpoint,
-                env: SECRET_ENV,
-                h_id: H_ID,
-                h_ts: H_TS,
-                h_sig: H_SIG,
-                h_hex: H_HEX,
-            }
-            .render()
-            .map_err(|e| Error::Internal(e.into()))?
-        };
-    }
-    let pair = |lang: &str, standard: String, hmac: String| {
-        vec![
-            Snippet {
-                key: format!("{lang}-standard"),
-                variant: "Standard Webhooks library",
-                code: standard,
-            },
-            Snippet {
-                key: format!("{lang}-hmac"),
-                variant: "Plain HMAC-SHA256",
-                code: hmac,
-            },
-        ]
-    };
-    Ok(vec![
-        Language {
-            name: "Python",
-            snippets: pair("python", render!(PythonStandard), render!(PythonHmac)),
-        },
-        Language {
-            name: "Node.js",
-            snippets: pair("node", render!(NodeStandard), render!(NodeHmac)),
-        },
-        Language {
-            name: "Go",
-            snippets: pair("go", render!(GoStandard), render!(GoHmac)),
-        },
-        Language {
-            name: "Rust",
-            snippets: pair("rust", render!(RustStandard), render!(RustHmac)),
-        },
-    ])
 }
 
 #[cfg(test)]

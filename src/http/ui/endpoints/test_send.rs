@@ -4,19 +4,21 @@
 
 use askama::Template;
 use askama_web::WebTemplate;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect};
 use serde::Deserialize;
 
-use super::{Admin, CsrfForm, Ctx, HtmlResult};
 use crate::deliveries;
 use crate::endpoints;
 use crate::error::Error;
-use crate::event_types::{self, EventType};
+use crate::event_types::EventType;
 use crate::events::TEST_EVENT_TYPE;
-use crate::ids::EndpointId;
+use crate::http::PathId;
+use crate::http::ui::{Admin, HtmlResult, catalog, paths};
+use crate::ids::{DeliveryId, EndpointId};
 use crate::state::AppState;
+use crate::users::User;
 
 /// How much of a response body the result shows.
 const BODY_EXCERPT_CHARS: usize = 2000;
@@ -26,9 +28,7 @@ pub struct Catalog(Vec<EventType>);
 
 impl Catalog {
     pub async fn load(state: &AppState) -> Result<Catalog, Error> {
-        Ok(Catalog(
-            event_types::list(&state.db, false, None, 1000).await?,
-        ))
+        Ok(Catalog(catalog::active(state).await?))
     }
 
     fn names(&self) -> Vec<String> {
@@ -122,17 +122,15 @@ pub struct ExampleQuery {
 pub async fn test_example(
     State(state): State<AppState>,
     Admin(ctx, _): Admin,
-    Path(id): Path<String>,
+    PathId(id): PathId<EndpointId>,
     Query(q): Query<ExampleQuery>,
 ) -> HtmlResult {
-    let id = EndpointId::parse(&id).ok_or(Error::NotFound("endpoint"))?;
     endpoints::get(&state.db, &id).await?;
     if !ctx.htmx {
+        let qs = paths::query(&[("test_type", q.test_type)]);
         let to = format!(
-            "/webhooks/{id}?{}#send-test",
-            url::form_urlencoded::Serializer::new(String::new())
-                .append_pair("test_type", &q.test_type)
-                .finish()
+            "{}#send-test",
+            paths::with_query(&paths::endpoint(&id), &qs)
         );
         return Ok(Redirect::to(&to).into_response());
     }
@@ -145,28 +143,27 @@ pub async fn test_example(
 #[derive(Deserialize)]
 pub struct TestForm {
     #[serde(default)]
-    event_type: String,
+    pub event_type: String,
     #[serde(default)]
-    payload: String,
+    pub payload: String,
 }
 
-/// `POST /webhooks/{id}/test`: 422 with the payload kept when it is not a JSON object or the
-/// engine refuses it; otherwise the attempt's outcome. htmx gets the panel, a browser without JS
-/// the whole page (via `render`).
-pub async fn send_test_event(
-    State(state): State<AppState>,
-    Admin(ctx, user): Admin,
-    Path(id): Path<String>,
-    CsrfForm(form): CsrfForm<TestForm>,
-) -> HtmlResult {
-    let id = EndpointId::parse(&id).ok_or(Error::NotFound("endpoint"))?;
-    let endpoint = endpoints::get(&state.db, &id).await?;
-    let catalog = Catalog::load(&state).await?;
-    let mut panel = TestPanel::new(&id, &ctx.csrf, &catalog, &form.event_type);
+/// Sends the test event the form describes (`POST /webhooks/{id}/test`, the engine path of
+/// the API's test). The panel shows the attempt's outcome, or keeps the payload and says why it
+/// was refused (422: not a JSON object, or the engine refused it).
+pub async fn send(
+    state: &AppState,
+    csrf: &str,
+    user: &User,
+    id: &EndpointId,
+    form: TestForm,
+) -> Result<(TestPanel, StatusCode), Error> {
+    let catalog = Catalog::load(state).await?;
+    let mut panel = TestPanel::new(id, csrf, &catalog, &form.event_type);
     // Keep what was typed (and the type asked for, even if it is no longer offered).
     panel.fields.payload = form.payload.clone();
     if !form.event_type.is_empty() {
-        panel.fields.event_type = form.event_type.clone();
+        panel.fields.event_type = form.event_type;
     }
     let status = match parse_payload(&form.payload) {
         Err(msg) => {
@@ -175,38 +172,22 @@ pub async fn send_test_event(
         }
         Ok(data) => match state
             .delivery
-            .send_test(&id, Some(panel.fields.event_type.clone()), Some(data))
+            .send_test(id, Some(panel.fields.event_type.clone()), Some(data))
             .await
         {
             Ok(delivery_id) => {
                 tracing::info!(user = %user.id, endpoint = %id, delivery = %delivery_id, "test event sent");
-                panel.result = Some(result_of(&state, &delivery_id).await?);
+                panel.result = Some(result_of(state, &delivery_id).await?);
                 StatusCode::OK
             }
             Err(Error::Invalid(fields)) => {
                 panel.fields.error = Some(fields.0.values().cloned().collect::<Vec<_>>().join(" "));
                 StatusCode::UNPROCESSABLE_ENTITY
             }
-            Err(e) => return Err(e.into()),
+            Err(e) => return Err(e),
         },
     };
-    render(&state, &ctx, endpoint, panel, status).await
-}
-
-async fn render(
-    state: &AppState,
-    ctx: &Ctx,
-    endpoint: endpoints::Endpoint,
-    panel: TestPanel,
-    status: StatusCode,
-) -> HtmlResult {
-    if ctx.htmx {
-        return Ok((status, panel).into_response());
-    }
-    let page =
-        super::endpoints::show_page(state, ctx, endpoint, None, Some(panel), Default::default())
-            .await?;
-    Ok((status, page).into_response())
+    Ok((panel, status))
 }
 
 /// The payload must be a JSON object; its text is sent byte for byte.
@@ -225,7 +206,7 @@ fn parse_payload(text: &str) -> Result<Box<serde_json::value::RawValue>, String>
     }
 }
 
-async fn result_of(state: &AppState, id: &crate::ids::DeliveryId) -> Result<TestResult, Error> {
+async fn result_of(state: &AppState, id: &DeliveryId) -> Result<TestResult, Error> {
     let (delivery, mut attempts) = deliveries::with_attempts(&state.db, id).await?;
     let attempt = attempts.pop();
     let mut r = TestResult {

@@ -1,0 +1,154 @@
+//! The JSON shapes of /api/v1/webhooks (`*Out` responses, `WebhookIn` for the document) and
+//! the stats every endpoint response carries.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::crypto::Secret;
+use crate::endpoints::Endpoint;
+use crate::error::Error;
+use crate::ids::EndpointId;
+use crate::state::AppState;
+
+/// Delivery outcomes and response times over a window.
+#[derive(Serialize, ToSchema)]
+pub struct WindowStatsOut {
+    succeeded: i64,
+    failed: i64,
+    avg_response_ms: Option<f64>,
+    p95_response_ms: Option<i64>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct StatsOut {
+    last_24h: WindowStatsOut,
+    last_30d: WindowStatsOut,
+}
+
+pub(super) async fn stats(state: &AppState, id: &EndpointId) -> Result<StatsOut, Error> {
+    let now = crate::timestamp::Timestamp::now();
+    let window = async |hours: u64| -> Result<WindowStatsOut, Error> {
+        let s = crate::stats::window(&state.db, id, now, Duration::from_secs(hours * 3600)).await?;
+        Ok(WindowStatsOut {
+            succeeded: s.succeeded,
+            failed: s.failed,
+            avg_response_ms: s.avg_response_ms,
+            p95_response_ms: s.p95_response_ms,
+        })
+    };
+    Ok(StatsOut {
+        last_24h: window(24).await?,
+        last_30d: window(30 * 24).await?,
+    })
+}
+
+pub(super) async fn with_stats(
+    state: &AppState,
+    e: Endpoint,
+    secret: Option<Secret>,
+) -> Result<WebhookOut, Error> {
+    let s = stats(state, &e.id).await?;
+    let mut out = WebhookOut::new(e, secret);
+    out.stats = Some(s);
+    Ok(out)
+}
+
+/// An endpoint. `secret` appears only in the responses that create it (creation, rotation).
+#[derive(Serialize, ToSchema)]
+pub struct WebhookOut {
+    #[schema(example = "wh_0193b1c2d3e47f8a9b0c1d2e3f405162")]
+    pub(super) id: String,
+    name: String,
+    url: String,
+    description: String,
+    /// Event type names, `prefix.*` patterns or `*`.
+    events: Vec<String>,
+    /// When set, only events tagged with one of these channels are delivered.
+    channels: Option<Vec<String>>,
+    enabled: bool,
+    headers: BTreeMap<String, String>,
+    retry_count: i64,
+    timeout_seconds: i64,
+    tls_verify: bool,
+    #[schema(format = DateTime)]
+    created_at: String,
+    #[schema(format = DateTime)]
+    updated_at: String,
+    last_triggered_at: Option<String>,
+    last_success_at: Option<String>,
+    last_failure_at: Option<String>,
+    /// Consecutive failed deliveries.
+    failure_count: i64,
+    /// null, `manual`, or `auto: <why>`.
+    disabled_reason: Option<String>,
+    has_secret: bool,
+    #[schema(example = "whsec_••••abcd")]
+    secret_masked: String,
+    /// The full signing secret: present only here, once.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    secret: Option<String>,
+    /// Deliveries succeeded / failed and response times, last 24 h and 30 days.
+    pub(super) stats: Option<StatsOut>,
+}
+
+impl WebhookOut {
+    pub(super) fn new(e: Endpoint, secret: Option<Secret>) -> Self {
+        let masked = e.secret_masked();
+        let s = e.spec;
+        WebhookOut {
+            id: e.id.to_string(),
+            name: s.name,
+            url: s.url,
+            description: s.description,
+            events: s.events,
+            channels: s.channels,
+            enabled: s.enabled,
+            headers: s.headers,
+            retry_count: s.retry_count,
+            timeout_seconds: s.timeout_seconds,
+            tls_verify: s.tls_verify,
+            created_at: e.created_at.rfc3339(),
+            updated_at: e.updated_at.rfc3339(),
+            last_triggered_at: e.last_triggered_at.map(|t| t.rfc3339()),
+            last_success_at: e.last_success_at.map(|t| t.rfc3339()),
+            last_failure_at: e.last_failure_at.map(|t| t.rfc3339()),
+            failure_count: e.failure_count,
+            disabled_reason: e.disabled_reason,
+            has_secret: true,
+            secret_masked: masked,
+            secret: secret.map(|s| s.expose().to_owned()),
+            stats: None,
+        }
+    }
+}
+
+/// Body of create and PATCH (every field optional on PATCH; `url` and `events` required on
+/// create). Unknown fields are refused.
+#[derive(Deserialize, ToSchema)]
+#[allow(dead_code)] // documentation only: requests parse into `EndpointInput`
+pub struct WebhookIn {
+    #[schema(example = "https://example.com/webhooks")]
+    url: Option<String>,
+    #[schema(example = json!(["invoice.*"]))]
+    events: Option<Vec<String>>,
+    /// Defaults to the URL's host.
+    name: Option<String>,
+    description: Option<String>,
+    /// Default true.
+    enabled: Option<bool>,
+    /// Custom request headers; reserved and hop-by-hop names are refused.
+    headers: Option<BTreeMap<String, String>>,
+    /// Retries after the first attempt, 0–10, default 4.
+    retry_count: Option<i64>,
+    /// 1–30, default 10.
+    timeout_seconds: Option<i64>,
+    /// null clears the filter.
+    channels: Option<Vec<String>>,
+    /// Default true; false only for receivers with self-signed certificates.
+    tls_verify: Option<bool>,
+    /// Creation only: `whsec_` + base64 of 24–64 bytes, instead of a generated secret.
+    secret: Option<String>,
+}

@@ -1,0 +1,193 @@
+//! The request context every dashboard handler starts from (session, form token, user, whether
+//! htmx asked) and the page chrome built from it (miniflux's `view.go`: one place).
+
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use serde::{Deserialize, Serialize};
+use tower_sessions::Session;
+
+use super::HtmlError;
+use crate::crypto;
+use crate::error::Error;
+use crate::http::assets;
+use crate::ids::UserId;
+use crate::state::AppState;
+use crate::users::{self, User};
+
+pub(super) const USER_KEY: &str = "user_id";
+pub(super) const CSRF_KEY: &str = "csrf";
+const FLASH_KEY: &str = "flash";
+
+/// A message shown once on the next page.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Flash {
+    pub kind: String,
+    pub text: String,
+}
+
+/// What every page's layout needs: who is signed in, the form token, flashes, asset URLs.
+pub struct Chrome {
+    pub user: Option<User>,
+    pub csrf: String,
+    pub flashes: Vec<Flash>,
+    pub nav: &'static str,
+    pub title: String,
+}
+
+impl Chrome {
+    pub fn css(&self) -> &'static str {
+        assets::url("app.css")
+    }
+    pub fn htmx(&self) -> &'static str {
+        assets::url("htmx-4.0.1.min.js")
+    }
+    pub fn app_js(&self) -> &'static str {
+        assets::url("app.js")
+    }
+    pub fn favicon(&self) -> &'static str {
+        assets::url("favicon.svg")
+    }
+    pub fn is_admin(&self) -> bool {
+        self.user.as_ref().is_some_and(User::is_admin)
+    }
+    /// For pages rendered without request context (errors).
+    pub(super) fn bare(title: &str) -> Chrome {
+        Chrome {
+            user: None,
+            csrf: String::new(),
+            flashes: vec![],
+            nav: "",
+            title: title.to_owned(),
+        }
+    }
+}
+
+/// Request context: the session, the form token and (if signed in) the user.
+pub struct Ctx {
+    pub session: Session,
+    pub user: Option<User>,
+    pub csrf: String,
+    pub htmx: bool,
+}
+
+impl Ctx {
+    /// The page chrome; takes the pending flash messages.
+    pub async fn chrome(&self, nav: &'static str, title: impl Into<String>) -> Chrome {
+        let flashes = self
+            .session
+            .remove::<Vec<Flash>>(FLASH_KEY)
+            .await
+            .ok()
+            .flatten()
+            .unwrap_or_default();
+        Chrome {
+            user: self.user.clone(),
+            csrf: self.csrf.clone(),
+            flashes,
+            nav,
+            title: title.into(),
+        }
+    }
+
+    pub async fn flash(&self, kind: &str, text: impl Into<String>) {
+        let mut all = self
+            .session
+            .get::<Vec<Flash>>(FLASH_KEY)
+            .await
+            .ok()
+            .flatten()
+            .unwrap_or_default();
+        all.push(Flash {
+            kind: kind.to_owned(),
+            text: text.into(),
+        });
+        if let Err(e) = self.session.insert(FLASH_KEY, all).await {
+            tracing::warn!(error = %e, "could not store flash message");
+        }
+    }
+
+    /// After a successful form: a normal redirect, or `HX-Redirect` for htmx (fetch would
+    /// otherwise follow a 303 and swap a whole page into the form).
+    pub fn redirect(&self, to: &str) -> Response {
+        see_other(self.htmx, to)
+    }
+}
+
+pub(super) fn see_other(htmx: bool, to: &str) -> Response {
+    if htmx {
+        let mut resp = StatusCode::OK.into_response();
+        if let Ok(v) = HeaderValue::from_str(to) {
+            resp.headers_mut().insert("hx-redirect", v);
+        }
+        resp
+    } else {
+        Redirect::to(to).into_response()
+    }
+}
+
+/// Did htmx send this request (rather than the browser itself)?
+pub(super) fn is_htmx(headers: &HeaderMap) -> bool {
+    headers.get("hx-request").is_some_and(|v| v == "true")
+}
+
+/// Sets `HX-Push-Url`: the address bar shows `url` after the swap, so a reload shows the same.
+pub(super) fn push_url(resp: &mut Response, url: &str) {
+    if let Ok(v) = HeaderValue::from_str(url) {
+        resp.headers_mut().insert("hx-push-url", v);
+    }
+}
+
+/// For htmx: the answer is a whole page whose `<main>` replaces the current one (`reswap` says
+/// how), rather than a fragment for the request's own target.
+pub(super) fn replace_main(resp: &mut Response, reswap: &'static str) {
+    let h = resp.headers_mut();
+    h.insert("hx-retarget", HeaderValue::from_static("#main"));
+    h.insert("hx-reselect", HeaderValue::from_static("#main"));
+    h.insert("hx-reswap", HeaderValue::from_static(reswap));
+}
+
+/// Only same-site relative paths are followed after login (no open redirect).
+pub(super) fn safe_next(next: Option<&str>) -> &str {
+    match next {
+        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.starts_with("/\\") => n,
+        _ => super::paths::OVERVIEW,
+    }
+}
+
+impl FromRequestParts<AppState> for Ctx {
+    type Rejection = Response;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let session = Session::from_request_parts(parts, state)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        let csrf = match session.get::<String>(CSRF_KEY).await {
+            Ok(Some(t)) => t,
+            _ => {
+                let t = crypto::random_token("", 32);
+                session
+                    .insert(CSRF_KEY, &t)
+                    .await
+                    .map_err(|e| HtmlError(Error::Internal(e.into())).into_response())?;
+                t
+            }
+        };
+        let user = match session.get::<UserId>(USER_KEY).await {
+            Ok(Some(id)) => users::get(&state.db, &id)
+                .await
+                .map_err(|e| HtmlError(e).into_response())?,
+            _ => None,
+        };
+        Ok(Ctx {
+            session,
+            user,
+            csrf,
+            htmx: is_htmx(&parts.headers),
+        })
+    }
+}

@@ -1,0 +1,204 @@
+//! Creating and editing an endpoint. A create answers with the endpoint page itself, since the
+//! signing secret exists only in that response.
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+
+use super::form::{EndpointForm, FormValues, to_input};
+use super::show::{self, ShowPage};
+use crate::endpoints::{self, Endpoint};
+use crate::error::{Error, FieldErrors};
+use crate::event_types::EventType;
+use crate::http::PathId;
+use crate::http::ui::ctx::{push_url, replace_main};
+use crate::http::ui::{Admin, Chrome, CsrfForm, Ctx, FormErrors, HtmlResult, catalog, paths};
+use crate::ids::EndpointId;
+use crate::state::AppState;
+
+/// The form alone: what an htmx submit gets back (422 with errors).
+#[derive(Template, WebTemplate)]
+#[template(path = "endpoints/_form.html")]
+struct FormFragment {
+    csrf: String,
+    action: String,
+    submit_label: &'static str,
+    cancel: String,
+    v: FormValues,
+    catalog: Vec<EventType>,
+    errors: FormErrors,
+}
+
+impl FormFragment {
+    fn create(ctx: &Ctx, v: FormValues, catalog: Vec<EventType>, errors: FieldErrors) -> Self {
+        FormFragment {
+            csrf: ctx.csrf.clone(),
+            action: paths::ENDPOINTS.into(),
+            submit_label: "Create endpoint",
+            cancel: paths::ENDPOINTS.into(),
+            v,
+            catalog,
+            errors,
+        }
+    }
+
+    fn update(
+        ctx: &Ctx,
+        id: &EndpointId,
+        v: FormValues,
+        catalog: Vec<EventType>,
+        errors: FieldErrors,
+    ) -> Self {
+        FormFragment {
+            csrf: ctx.csrf.clone(),
+            action: paths::endpoint(id),
+            submit_label: "Save changes",
+            cancel: paths::endpoint(id),
+            v,
+            catalog,
+            errors,
+        }
+    }
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "endpoints/form.html")]
+pub(super) struct FormPage {
+    chrome: Chrome,
+    heading: String,
+    form: FormFragment,
+}
+
+/// A form with errors: the fragment for htmx, the whole page otherwise; 422 either way.
+async fn form_with_errors(ctx: &Ctx, heading: String, form: FormFragment) -> Response {
+    if ctx.htmx {
+        (StatusCode::UNPROCESSABLE_ENTITY, form).into_response()
+    } else {
+        let page = FormPage {
+            chrome: ctx.chrome("webhooks", heading.clone()).await,
+            heading,
+            form,
+        };
+        (StatusCode::UNPROCESSABLE_ENTITY, page).into_response()
+    }
+}
+
+fn edit_title(e: &Endpoint) -> String {
+    format!("Edit {}", e.display_name())
+}
+
+pub(super) async fn new_endpoint(
+    State(state): State<AppState>,
+    Admin(ctx, _): Admin,
+) -> HtmlResult<FormPage> {
+    let catalog = catalog::active(&state).await?;
+    Ok(FormPage {
+        form: FormFragment::create(&ctx, FormValues::blank(), catalog, FieldErrors::default()),
+        chrome: ctx.chrome("webhooks", "New endpoint").await,
+        heading: "New endpoint".into(),
+    })
+}
+
+/// For htmx, the page's `<main>` replaces the current one and the URL is pushed.
+pub(super) async fn create_endpoint(
+    State(state): State<AppState>,
+    Admin(ctx, user): Admin,
+    CsrfForm(form): CsrfForm<EndpointForm>,
+) -> HtmlResult {
+    let catalog = catalog::active(&state).await?;
+    let (input, mut errors) = to_input(&form);
+    let created = if errors.is_empty() {
+        endpoints::create_from_input(&state.db, &state.keyring, input, &state).await
+    } else {
+        // Report the domain's field errors too, not only the form's own.
+        let names: Vec<String> = catalog.iter().map(|t| t.name.clone()).collect();
+        match endpoints::validate(input, Some(&names), endpoints::TargetPolicy::rules(&state)) {
+            Err(Error::Invalid(more)) => {
+                for (k, v) in more.0 {
+                    errors.add(k, v);
+                }
+            }
+            Err(e) => return Err(e.into()),
+            Ok(_) => {}
+        }
+        Err(Error::Invalid(errors))
+    };
+    match created {
+        Ok((endpoint, secret)) => {
+            tracing::info!(user = %user.id, endpoint = %endpoint.id, "endpoint created");
+            let url = paths::endpoint(&endpoint.id);
+            let page: ShowPage = show::page(
+                &state,
+                &ctx,
+                endpoint,
+                Some(secret.expose().to_owned()),
+                None,
+                Default::default(),
+            )
+            .await?;
+            let mut resp = page.into_response();
+            if ctx.htmx {
+                replace_main(&mut resp, "outerHTML scroll:top scrollTarget:window");
+                push_url(&mut resp, &url);
+            }
+            Ok(resp)
+        }
+        Err(Error::Invalid(errors)) => {
+            let v = FormValues::from_form(&form, &catalog);
+            let form = FormFragment::create(&ctx, v, catalog, errors);
+            Ok(form_with_errors(&ctx, "New endpoint".into(), form).await)
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+pub(super) async fn edit_endpoint(
+    State(state): State<AppState>,
+    Admin(ctx, _): Admin,
+    PathId(id): PathId<EndpointId>,
+) -> HtmlResult<FormPage> {
+    let endpoint = endpoints::get(&state.db, &id).await?;
+    let catalog = catalog::active(&state).await?;
+    let title = edit_title(&endpoint);
+    let v = FormValues::of(&endpoint, &catalog);
+    Ok(FormPage {
+        form: FormFragment::update(&ctx, &id, v, catalog, FieldErrors::default()),
+        chrome: ctx.chrome("webhooks", title.clone()).await,
+        heading: title,
+    })
+}
+
+pub(super) async fn update_endpoint(
+    State(state): State<AppState>,
+    Admin(ctx, user): Admin,
+    PathId(id): PathId<EndpointId>,
+    CsrfForm(form): CsrfForm<EndpointForm>,
+) -> HtmlResult {
+    let current = endpoints::get(&state.db, &id).await?;
+    let catalog = catalog::active(&state).await?;
+    let (mut input, errors) = to_input(&form);
+    // Unchanged subscriptions are not re-checked against the catalog (archived types stay).
+    if input.events.as_ref() == Some(&current.spec.events) {
+        input.events = None;
+    }
+    let updated = if errors.is_empty() {
+        endpoints::update_from_input(&state.db, &id, input, &state).await
+    } else {
+        Err(Error::Invalid(errors))
+    };
+    match updated {
+        Ok(endpoint) => {
+            tracing::info!(user = %user.id, endpoint = %endpoint.id, "endpoint updated");
+            ctx.flash("success", "The endpoint was saved.").await;
+            Ok(ctx.redirect(&paths::endpoint(&id)))
+        }
+        Err(Error::Invalid(errors)) => {
+            let v = FormValues::from_form(&form, &catalog);
+            let form = FormFragment::update(&ctx, &id, v, catalog, errors);
+            Ok(form_with_errors(&ctx, edit_title(&current), form).await)
+        }
+        Err(e) => Err(e.into()),
+    }
+}

@@ -1,0 +1,210 @@
+//! What the history's filter form and paging links send (`HistoryQuery`), read into the
+//! domain's `DeliveryFilter`; times are UTC, as the form says.
+
+use serde::Deserialize;
+use time::PrimitiveDateTime;
+use time::macros::format_description;
+
+use crate::deliveries::{DeliveryFilter, Status};
+use crate::ids::{DeliveryId, EndpointId};
+use crate::timestamp::Timestamp;
+
+/// Time-window presets: (query value, label, length).
+const RANGES: [(&str, &str, u64); 3] = [
+    ("1h", "Last hour", 3600),
+    ("24h", "Last 24 hours", 24 * 3600),
+    ("7d", "Last 7 days", 7 * 24 * 3600),
+];
+
+/// The history's query string, as the filter form and the paging links send it.
+#[derive(Deserialize, Default, Clone)]
+pub struct HistoryQuery {
+    #[serde(default)]
+    pub status: String,
+    #[serde(default)]
+    pub event_type: String,
+    /// `""` (any time), a preset from `RANGES`, or `custom` (use `since`/`until`).
+    #[serde(default)]
+    pub range: String,
+    #[serde(default)]
+    pub since: String,
+    #[serde(default)]
+    pub until: String,
+    #[serde(default)]
+    pub before: String,
+    #[serde(default)]
+    pub after: String,
+    /// Live mode: poll for newer rows.
+    #[serde(default)]
+    pub live: String,
+    /// `1` on the live poll itself: answer only the new rows.
+    #[serde(default)]
+    pub poll: String,
+    /// `endpoint` when the history sits inside the endpoint page (decides the pushed URL).
+    #[serde(default)]
+    pub view: String,
+}
+
+impl HistoryQuery {
+    /// The filters (and live flag) as a query string, without paging.
+    pub(super) fn filters_qs(&self) -> Vec<(&'static str, String)> {
+        let mut qs = Vec::new();
+        for (k, v) in [
+            ("status", &self.status),
+            ("event_type", &self.event_type),
+            ("range", &self.range),
+        ] {
+            if !v.is_empty() {
+                qs.push((k, v.clone()));
+            }
+        }
+        if self.custom() {
+            for (k, v) in [("since", &self.since), ("until", &self.until)] {
+                if !v.is_empty() {
+                    qs.push((k, v.clone()));
+                }
+            }
+        }
+        if self.is_live() {
+            qs.push(("live", "1".into()));
+        }
+        qs
+    }
+
+    /// `since`/`until` apply when the range says custom, or when they come without a range
+    /// (links written by hand, like the API's parameters).
+    pub(super) fn custom(&self) -> bool {
+        self.range == "custom"
+            || (self.range.is_empty() && !(self.since.is_empty() && self.until.is_empty()))
+    }
+
+    pub fn is_live(&self) -> bool {
+        !self.live.is_empty() && self.live != "0"
+    }
+
+    /// Filters plus the paging cursor: the address of exactly this view.
+    pub(super) fn paging_qs(&self) -> Vec<(&'static str, String)> {
+        let mut qs = self.filters_qs();
+        if DeliveryId::parse(&self.before).is_some() {
+            qs.push(("before", self.before.clone()));
+        }
+        if DeliveryId::parse(&self.after).is_some() {
+            qs.push(("after", self.after.clone()));
+        }
+        qs
+    }
+}
+
+/// `2026-11-23T10:00`, `…:05` (as `datetime-local` sends them, read as UTC) or RFC 3339.
+fn parse_time(s: &str) -> Option<Timestamp> {
+    let s = s.trim();
+    if s.is_empty() {
+        return None;
+    }
+    Timestamp::parse_rfc3339(s).or_else(|| {
+        let minutes = format_description!("[year]-[month]-[day]T[hour]:[minute]");
+        let seconds = format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]");
+        PrimitiveDateTime::parse(s, minutes)
+            .or_else(|_| PrimitiveDateTime::parse(s, seconds))
+            .ok()
+            .map(|dt| Timestamp::from_datetime(dt.assume_utc()))
+    })
+}
+
+fn local_value(s: &str) -> String {
+    match parse_time(s) {
+        Some(t) => {
+            let dt = t.datetime();
+            let minutes = format!(
+                "{:04}-{:02}-{:02}T{:02}:{:02}",
+                dt.year(),
+                dt.month() as u8,
+                dt.day(),
+                dt.hour(),
+                dt.minute()
+            );
+            match dt.second() {
+                0 => minutes,
+                s => format!("{minutes}:{s:02}"),
+            }
+        }
+        None => s.to_owned(),
+    }
+}
+
+/// What the filter form shows, and what went wrong reading it.
+pub struct FilterForm {
+    pub q: HistoryQuery,
+    pub types: Vec<String>,
+    pub error: Option<String>,
+}
+
+impl FilterForm {
+    pub fn statuses(&self) -> [&'static str; 4] {
+        ["pending", "succeeded", "failed", "cancelled"]
+    }
+    pub fn ranges(&self) -> Vec<(&'static str, &'static str)> {
+        RANGES.iter().map(|(v, l, _)| (*v, *l)).collect()
+    }
+    /// The custom window's ends as `datetime-local` values (UTC).
+    pub fn since_local(&self) -> String {
+        local_value(&self.q.since)
+    }
+    pub fn until_local(&self) -> String {
+        local_value(&self.q.until)
+    }
+    pub fn range_is(&self, v: &str) -> bool {
+        if v == "custom" {
+            self.q.custom()
+        } else {
+            self.q.range == v
+        }
+    }
+}
+
+/// The domain filter for `q`, and the messages for filters that could not be read (those are
+/// left out; the others still apply).
+pub(super) fn filter_of(
+    endpoint_id: &EndpointId,
+    q: &HistoryQuery,
+) -> (DeliveryFilter, Vec<String>) {
+    let mut errors = Vec::new();
+    let status = match q.status.as_str() {
+        "" => None,
+        s => Status::parse(s).or_else(|| {
+            errors.push("Unknown status.".to_owned());
+            None
+        }),
+    };
+    let (since, until) = if q.custom() {
+        let since = parse_time(&q.since);
+        let until = parse_time(&q.until);
+        if since.is_none() && !q.since.trim().is_empty() {
+            errors.push("“From” is not a time like 2026-11-23T10:00 (UTC).".into());
+        }
+        if until.is_none() && !q.until.trim().is_empty() {
+            errors.push("“To” is not a time like 2026-11-23T10:00 (UTC).".into());
+        }
+        (since, until)
+    } else {
+        match RANGES.iter().find(|(v, _, _)| *v == q.range) {
+            Some((_, _, secs)) => (
+                Some(Timestamp::now().minus(std::time::Duration::from_secs(*secs))),
+                None,
+            ),
+            None if q.range.is_empty() => (None, None),
+            None => {
+                errors.push("Unknown time range.".into());
+                (None, None)
+            }
+        }
+    };
+    let filter = DeliveryFilter {
+        endpoint_id: Some(endpoint_id.clone()),
+        status,
+        event_type: Some(q.event_type.clone()).filter(|t| !t.is_empty()),
+        since,
+        until,
+    };
+    (filter, errors)
+}

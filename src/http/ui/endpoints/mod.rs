@@ -1,0 +1,125 @@
+//! The endpoint screens: the list, the create/edit form (`edit`), the endpoint page (`show`)
+//! with its history, panels and test send, and deletion behind a confirmation page.
+//!
+//! Uses run one way: this router → `edit` → `show` → `history`, `panels`, `snippets`,
+//! `test_send`, `view` (leaves, which never import their parents).
+
+mod edit;
+mod form;
+mod history;
+mod history_filter;
+mod panels;
+mod show;
+mod snippets;
+mod test_send;
+mod view;
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::Router;
+use axum::extract::{Query, State};
+use axum::routing::{get, post};
+use serde::Deserialize;
+
+use super::{Admin, Chrome, CsrfForm, HtmlResult, NoFields, SignedIn, paths};
+use crate::endpoints::{self, Endpoint};
+use crate::http::PathId;
+use crate::ids::EndpointId;
+use crate::state::AppState;
+
+const PAGE_SIZE: u32 = 25;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route(
+            paths::ENDPOINTS,
+            get(list_endpoints).post(edit::create_endpoint),
+        )
+        .route(paths::NEW_ENDPOINT, get(edit::new_endpoint))
+        .route(
+            "/webhooks/{id}",
+            get(show::show_endpoint).post(edit::update_endpoint),
+        )
+        .route("/webhooks/{id}/edit", get(edit::edit_endpoint))
+        .route("/webhooks/{id}/enabled", post(show::set_enabled))
+        .route(
+            "/webhooks/{id}/deliveries",
+            get(history::list_endpoint_deliveries),
+        )
+        .route("/webhooks/{id}/test", post(show::send_test_event))
+        .route("/webhooks/{id}/test-example", get(test_send::test_example))
+        .route("/webhooks/{id}/rotate-secret", post(show::rotate_secret))
+        .route(
+            "/webhooks/{id}/delete",
+            get(confirm_delete).post(delete_endpoint),
+        )
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "endpoints/list.html")]
+struct ListPage {
+    chrome: Chrome,
+    endpoints: Vec<Endpoint>,
+    older: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct ListQuery {
+    before: Option<String>,
+}
+
+async fn list_endpoints(
+    State(state): State<AppState>,
+    SignedIn(ctx, _): SignedIn,
+    Query(q): Query<ListQuery>,
+) -> HtmlResult<ListPage> {
+    let before = q.before.as_deref().and_then(EndpointId::parse);
+    let mut endpoints = endpoints::list(&state.db, before.as_ref(), PAGE_SIZE + 1).await?;
+    let older = if endpoints.len() > PAGE_SIZE as usize {
+        endpoints.truncate(PAGE_SIZE as usize);
+        endpoints.last().map(|e| e.id.to_string())
+    } else {
+        None
+    };
+    Ok(ListPage {
+        chrome: ctx.chrome("webhooks", "Endpoints").await,
+        endpoints,
+        older,
+    })
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "endpoints/delete.html")]
+struct DeletePage {
+    chrome: Chrome,
+    e: Endpoint,
+}
+
+async fn confirm_delete(
+    State(state): State<AppState>,
+    Admin(ctx, _): Admin,
+    PathId(id): PathId<EndpointId>,
+) -> HtmlResult<DeletePage> {
+    let e = endpoints::get(&state.db, &id).await?;
+    Ok(DeletePage {
+        chrome: ctx.chrome("webhooks", "Delete endpoint").await,
+        e,
+    })
+}
+
+async fn delete_endpoint(
+    State(state): State<AppState>,
+    Admin(ctx, user): Admin,
+    PathId(id): PathId<EndpointId>,
+    CsrfForm(_): CsrfForm<NoFields>,
+) -> HtmlResult {
+    let e = endpoints::get(&state.db, &id).await?;
+    endpoints::delete(&state.db, &id).await?;
+    tracing::info!(user = %user.id, endpoint = %id, "endpoint deleted");
+    ctx.flash(
+        "success",
+        format!("The endpoint “{}” was deleted.", e.display_name()),
+    )
+    .await;
+    Ok(ctx.redirect(paths::ENDPOINTS))
+}

@@ -1,0 +1,228 @@
+//! The endpoint page and what changes it in place: enable/disable, rotating the secret, and
+//! sending a test event.
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::extract::{Query, State};
+use axum::response::IntoResponse;
+use serde::Deserialize;
+
+use super::history::{self, HistoryFragment, HistoryQuery};
+use super::panels::{self, BannerFragment, StatsPanel};
+use super::snippets::{self, Language};
+use super::test_send::{self, Catalog as TestCatalog, TestForm, TestPanel};
+use crate::endpoints::{self, Endpoint};
+use crate::error::Error;
+use crate::http::PathId;
+use crate::http::ui::replays::{self, ReplayPanel};
+use crate::http::ui::{Admin, Chrome, CsrfForm, Ctx, HtmlResult, NoFields, SignedIn, paths};
+use crate::ids::EndpointId;
+use crate::state::AppState;
+
+/// The enable/disable switch; htmx swaps it in place.
+#[derive(Template, WebTemplate)]
+#[template(path = "endpoints/_toggle.html")]
+struct ToggleFragment {
+    csrf: String,
+    id: String,
+    enabled: bool,
+    disabled_reason: Option<String>,
+    admin: bool,
+}
+
+impl ToggleFragment {
+    fn new(e: &Endpoint, csrf: &str, admin: bool) -> ToggleFragment {
+        ToggleFragment {
+            csrf: csrf.to_owned(),
+            id: e.id.to_string(),
+            enabled: e.spec.enabled,
+            disabled_reason: e.disabled_reason.clone(),
+            admin,
+        }
+    }
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "endpoints/show.html")]
+pub(super) struct ShowPage {
+    chrome: Chrome,
+    e: Endpoint,
+    revealed: Option<String>,
+    toggle: ToggleFragment,
+    banner: BannerFragment,
+    stats: StatsPanel,
+    /// For admins only.
+    test: Option<TestPanel>,
+    history: HistoryFragment,
+    verify: Vec<Language>,
+    secret_env: &'static str,
+    replay: ReplayPanel,
+}
+
+/// The endpoint page. `test` replaces the default test panel (after a send); `history` is the
+/// history's query (filters and cursor from the address).
+pub(super) async fn page(
+    state: &AppState,
+    ctx: &Ctx,
+    e: Endpoint,
+    revealed: Option<String>,
+    test: Option<TestPanel>,
+    history: HistoryQuery,
+) -> Result<ShowPage, Error> {
+    let chrome = ctx.chrome("webhooks", e.display_name()).await;
+    let admin = chrome.is_admin();
+    let replay = replays::panel(state, &ctx.csrf, admin, &e.id).await?;
+    let test = match (admin, test) {
+        (false, _) => None,
+        (true, Some(t)) => Some(t),
+        (true, None) => Some(TestPanel::new(
+            &e.id,
+            &ctx.csrf,
+            &TestCatalog::load(state).await?,
+            "",
+        )),
+    };
+    let history = history::load(
+        state,
+        &e.id,
+        HistoryQuery {
+            view: "endpoint".into(),
+            poll: String::new(),
+            ..history
+        },
+        paths::endpoint(&e.id),
+    )
+    .await?
+    .0;
+    Ok(ShowPage {
+        toggle: ToggleFragment::new(&e, &ctx.csrf, admin),
+        banner: BannerFragment::new(&e, &ctx.csrf, admin, false),
+        stats: panels::stats(state, &e).await?,
+        verify: snippets::verify_panel(&e)?,
+        secret_env: snippets::SECRET_ENV,
+        test,
+        history,
+        chrome,
+        e,
+        revealed,
+        replay,
+    })
+}
+
+#[derive(Deserialize)]
+pub(super) struct ShowQuery {
+    /// "Load example" without JS: the test panel with this type's example.
+    #[serde(default)]
+    test_type: String,
+}
+
+pub(super) async fn show_endpoint(
+    State(state): State<AppState>,
+    SignedIn(ctx, _): SignedIn,
+    PathId(id): PathId<EndpointId>,
+    Query(show): Query<ShowQuery>,
+    Query(history): Query<HistoryQuery>,
+) -> HtmlResult<ShowPage> {
+    let endpoint = endpoints::get(&state.db, &id).await?;
+    let test = if show.test_type.is_empty() {
+        None
+    } else {
+        let catalog = TestCatalog::load(&state).await?;
+        Some(TestPanel::new(&id, &ctx.csrf, &catalog, &show.test_type))
+    };
+    Ok(page(&state, &ctx, endpoint, None, test, history).await?)
+}
+
+/// The toggle's htmx answer: the switch, and the disabled banner replaced out of band.
+#[derive(Template, WebTemplate)]
+#[template(path = "endpoints/_toggle_swap.html")]
+struct ToggleSwap {
+    toggle: ToggleFragment,
+    banner: BannerFragment,
+}
+
+#[derive(Deserialize)]
+pub(super) struct EnabledForm {
+    enabled: String,
+    /// Where to go afterwards (the overview's re-enable button comes back to it).
+    next: Option<String>,
+}
+
+pub(super) async fn set_enabled(
+    State(state): State<AppState>,
+    Admin(ctx, user): Admin,
+    PathId(id): PathId<EndpointId>,
+    CsrfForm(form): CsrfForm<EnabledForm>,
+) -> HtmlResult {
+    let enabled = match form.enabled.as_str() {
+        "true" => true,
+        "false" => false,
+        _ => return Err(Error::BadRequest("enabled must be true or false".into()).into()),
+    };
+    let endpoint = endpoints::set_enabled(&state.db, &id, enabled).await?;
+    tracing::info!(user = %user.id, endpoint = %id, enabled, "endpoint toggled");
+    if ctx.htmx {
+        return Ok(ToggleSwap {
+            banner: BannerFragment::new(&endpoint, &ctx.csrf, true, true),
+            toggle: ToggleFragment::new(&endpoint, &ctx.csrf, true),
+        }
+        .into_response());
+    }
+    ctx.flash(
+        "success",
+        if enabled {
+            "The endpoint is enabled."
+        } else {
+            "The endpoint is disabled; it receives nothing until enabled again."
+        },
+    )
+    .await;
+    let here = paths::endpoint(&id);
+    let next = crate::http::ui::ctx::safe_next(form.next.as_deref().or(Some(&here)));
+    Ok(ctx.redirect(next))
+}
+
+/// Answers with the page and the new secret in it; a reload shows it masked.
+pub(super) async fn rotate_secret(
+    State(state): State<AppState>,
+    Admin(ctx, user): Admin,
+    PathId(id): PathId<EndpointId>,
+    CsrfForm(_): CsrfForm<NoFields>,
+) -> HtmlResult<ShowPage> {
+    let (endpoint, secret) = endpoints::rotate_secret(&state.db, &state.keyring, &id, None).await?;
+    tracing::info!(user = %user.id, endpoint = %id, "endpoint secret rotated");
+    let revealed = Some(secret.expose().to_owned());
+    Ok(page(
+        &state,
+        &ctx,
+        endpoint,
+        revealed,
+        None,
+        HistoryQuery::default(),
+    )
+    .await?)
+}
+
+/// htmx gets the test panel with the outcome, a browser without JS the whole page.
+pub(super) async fn send_test_event(
+    State(state): State<AppState>,
+    Admin(ctx, user): Admin,
+    PathId(id): PathId<EndpointId>,
+    CsrfForm(form): CsrfForm<TestForm>,
+) -> HtmlResult {
+    let endpoint = endpoints::get(&state.db, &id).await?;
+    let (panel, status) = test_send::send(&state, &ctx.csrf, &user, &id, form).await?;
+    if ctx.htmx {
+        return Ok((status, panel).into_response());
+    }
+    let page = page(
+        &state,
+        &ctx,
+        endpoint,
+        None,
+        Some(panel),
+        Default::default(),
+    )
+    .await?;
+    Ok((status, page).into_response())
+}
