@@ -61,8 +61,8 @@ impl Error {
         Self::Invalid(FieldErrors::single(field, message))
     }
     /// The HTTP status both renderings answer with (the API's JSON and the dashboard's page).
-    pub fn status(&self) -> axum::http::StatusCode {
-        use axum::http::StatusCode;
+    pub fn status(&self) -> http::StatusCode {
+        use http::StatusCode;
         match self {
             Error::NotFound(_) => StatusCode::NOT_FOUND,
             Error::Conflict(_) => StatusCode::CONFLICT,
