@@ -1,7 +1,10 @@
 //! End-to-end delivery benchmark: the real release binary, a temp data dir and a local
 //! receiver, driven over loopback. Run with `cargo bench --bench delivery` (add `-- a`, `b` or
 //! `c` to run one workload). Prints ingest events/s, deliveries/s, ingest→receipt latency
-//! p50/p99, peak RSS, and lost / duplicated deliveries.
+//! p50/p99, peak RSS, and lost / duplicated deliveries. Each run first measures the machine's
+//! ceiling: the same receiver fed directly by an in-process sender (no hookd), with the same
+//! bodies and concurrency; hookd's deliveries/s is also given as a share of it. hookd runs with
+//! its default durability unless `HOOKD_DURABILITY` says otherwise; the run prints which.
 
 use std::collections::HashMap;
 use std::process::{Child, Command, Stdio};
@@ -225,7 +228,50 @@ fn pct(sorted: &[u64], p: f64) -> f64 {
     sorted[((sorted.len() as f64 * p).ceil() as usize).clamp(1, sorted.len()) - 1] as f64 / 1000.0
 }
 
+/// Deliveries/s the receiver takes from a direct sender: `CONCURRENCY` workers posting the
+/// body hookd would send, round-robin over the endpoints' paths, over kept-alive connections.
+async fn ceiling(total: usize, endpoints: usize) -> f64 {
+    let seen = Arc::new(Mutex::new(Seen::default()));
+    let receiver = start_receiver(seen).await;
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(CONCURRENCY)
+        .build()
+        .unwrap();
+    let next = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let start = Instant::now();
+    let mut tasks = vec![];
+    for _ in 0..CONCURRENCY {
+        let (client, next, receiver) = (client.clone(), next.clone(), receiver.clone());
+        tasks.push(tokio::spawn(async move {
+            loop {
+                let i = next.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                if i >= total {
+                    break;
+                }
+                let body = json!({
+                    "id": format!("evt_{i:026}"), "type": "bench.event",
+                    "timestamp": "2026-12-01T00:00:00.000Z",
+                    "data": {"n": i, "sent_us": now_us()},
+                });
+                let r = client
+                    .post(format!("{receiver}/ep{}", i % endpoints))
+                    .header("webhook-id", format!("evt_{i:026}"))
+                    .json(&body)
+                    .send()
+                    .await
+                    .expect("direct send");
+                assert!(r.status().is_success());
+            }
+        }));
+    }
+    for t in tasks {
+        t.await.unwrap();
+    }
+    total as f64 / start.elapsed().as_secs_f64()
+}
+
 async fn workload(name: &str, events: usize, endpoints: usize, rate: Option<u64>) {
+    let ceiling = ceiling(events * endpoints, endpoints).await;
     let seen = Arc::new(Mutex::new(Seen::default()));
     let receiver = start_receiver(seen.clone()).await;
     let h = start_hookd().await;
@@ -250,7 +296,7 @@ async fn workload(name: &str, events: usize, endpoints: usize, rate: Option<u64>
     let mut lat = s.latencies_us.clone();
     lat.sort_unstable();
     println!(
-        "{name}: {events} events x {endpoints} endpoint(s){}\n  ingest: {:.0} events/s ({:.2} s)\n  deliveries: {:.0} /s ({} in {:.2} s)\n  latency ingest->receipt: p50 {:.1} ms, p99 {:.1} ms\n  peak RSS: {:.1} MB\n  lost: {}, duplicated: {}",
+        "{name}: {events} events x {endpoints} endpoint(s){}\n  ingest: {:.0} events/s ({:.2} s)\n  deliveries: {:.0} /s ({} in {:.2} s; {:.0} % of the ceiling, {:.0} /s direct)\n  latency ingest->receipt: p50 {:.1} ms, p99 {:.1} ms\n  peak RSS: {:.1} MB\n  lost: {}, duplicated: {}",
         rate.map(|r| format!(" at {r} events/s"))
             .unwrap_or_default(),
         events as f64 / ingest_time.as_secs_f64(),
@@ -258,6 +304,8 @@ async fn workload(name: &str, events: usize, endpoints: usize, rate: Option<u64>
         expected as f64 / all_time.as_secs_f64(),
         s.total,
         all_time.as_secs_f64(),
+        100.0 * expected as f64 / all_time.as_secs_f64() / ceiling,
+        ceiling,
         pct(&lat, 0.50),
         pct(&lat, 0.99),
         peak_rss_mb(h.child.id()),
@@ -273,6 +321,10 @@ async fn main() {
         .filter(|a| !a.starts_with('-'))
         .collect();
     let run = |w: &str| only.is_empty() || only.iter().any(|o| o == w);
+    println!(
+        "durability: {}",
+        std::env::var("HOOKD_DURABILITY").unwrap_or_else(|_| "full (the default)".into())
+    );
     if run("a") {
         workload("(a)", 20_000, 1, None).await;
     }

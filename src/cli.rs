@@ -90,7 +90,10 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         match cli.command.unwrap_or(Command::Serve) {
             Command::Serve => serve(config).await,
             Command::Migrate => {
-                db::open(&config.data_dir).await?.close().await;
+                db::open_with(&config.data_dir, config.durability)
+                    .await?
+                    .close()
+                    .await;
                 println!("database in {} is up to date", config.data_dir.display());
                 Ok(())
             }
@@ -147,7 +150,7 @@ async fn shutdown_signal() {
 }
 
 async fn user(config: Config, cmd: UserCommand) -> anyhow::Result<()> {
-    let db = db::open(&config.data_dir).await?;
+    let db = db::open_with(&config.data_dir, config.durability).await?;
     match cmd {
         UserCommand::Create { email, role } => {
             let role = Role::parse(&role).context("role must be admin or viewer")?;
@@ -186,7 +189,7 @@ async fn user(config: Config, cmd: UserCommand) -> anyhow::Result<()> {
 }
 
 async fn api_key(config: Config, cmd: ApiKeyCommand) -> anyhow::Result<()> {
-    let db = db::open(&config.data_dir).await?;
+    let db = db::open_with(&config.data_dir, config.durability).await?;
     match cmd {
         ApiKeyCommand::Create { name, scopes } => {
             let scopes = api_keys::parse_scopes(&scopes).map_err(describe)?;

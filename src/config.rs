@@ -21,6 +21,17 @@ pub enum LogFormat {
     Json,
 }
 
+/// When a commit counts as stored: `full` syncs every commit to stable storage before anything
+/// in it is acknowledged; `os` hands it to the operating system only (survives a crash of hookd,
+/// not an OS crash or power loss, which can take the last commits with them).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, clap::ValueEnum, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum Durability {
+    #[default]
+    Full,
+    Os,
+}
+
 /// The settings as given by flags, env or file: all optional, merged field by field.
 #[derive(Debug, Clone, Default, Deserialize, clap::Args)]
 #[serde(deny_unknown_fields)]
@@ -70,6 +81,11 @@ pub struct Settings {
     /// Seconds of inactivity after which a dashboard session expires [default: 43200]
     #[arg(long, env = "HOOKD_SESSION_TIMEOUT_SECONDS", global = true)]
     pub session_timeout_seconds: Option<u64>,
+    /// When an acknowledged event is safe: full (each commit synced to disk before its 202) or
+    /// os (written to the OS only; an OS crash or power loss can lose the last commits)
+    /// [default: full]
+    #[arg(long, env = "HOOKD_DURABILITY", global = true)]
+    pub durability: Option<Durability>,
 }
 
 impl Settings {
@@ -92,6 +108,7 @@ impl Settings {
                 .or(lower.session_timeout_seconds),
             retry_schedule: self.retry_schedule.or(lower.retry_schedule),
             endpoint_concurrency: self.endpoint_concurrency.or(lower.endpoint_concurrency),
+            durability: self.durability.or(lower.durability),
         }
     }
 
@@ -119,6 +136,7 @@ pub struct Config {
     pub session_timeout: Duration,
     pub retry_schedule: RetrySchedule,
     pub endpoint_concurrency: usize,
+    pub durability: Durability,
     /// Names resolved without DNS (tests: this sandbox has no DNS). Not a CLI setting.
     pub dns_overrides: HashMap<String, Vec<IpAddr>>,
     /// How fast bulk replays requeue: deliveries per write transaction and the pause between
@@ -138,6 +156,7 @@ impl std::fmt::Debug for Config {
             .field("max_payload_bytes", &self.max_payload_bytes)
             .field("retention_days", &self.retention_days)
             .field("delivery_concurrency", &self.delivery_concurrency)
+            .field("durability", &self.durability)
             .field(
                 "secret_key",
                 &self.secret_key.as_ref().map(|_| "[redacted]"),
@@ -163,6 +182,7 @@ impl Default for Config {
             session_timeout: Duration::from_secs(12 * 3600),
             retry_schedule: RetrySchedule::default(),
             endpoint_concurrency: 16,
+            durability: Durability::Full,
             dns_overrides: HashMap::new(),
             replay_batch: 100,
             replay_pause: Duration::from_millis(20),
@@ -207,6 +227,7 @@ impl Config {
                     .map_err(|e| anyhow::anyhow!("retry_schedule: {e}"))?,
             },
             endpoint_concurrency: s.endpoint_concurrency.unwrap_or(d.endpoint_concurrency),
+            durability: s.durability.unwrap_or(d.durability),
             dns_overrides: d.dns_overrides,
             replay_batch: d.replay_batch,
             replay_pause: d.replay_pause,
@@ -265,6 +286,15 @@ mod tests {
         assert_eq!(c.retention_days, 3);
         assert_eq!(c.listen.port(), 9000);
         assert_eq!(c.max_payload_bytes, 262_144);
+    }
+
+    #[test]
+    fn durability_defaults_to_full_and_takes_os_from_the_file() {
+        assert_eq!(Config::default().durability, Durability::Full);
+        let file: Settings = toml::from_str("durability = \"os\"").unwrap();
+        let c = Config::from_settings(file).unwrap();
+        assert_eq!(c.durability, Durability::Os);
+        assert!(toml::from_str::<Settings>("durability = \"sometimes\"").is_err());
     }
 
     #[test]

@@ -8,21 +8,28 @@ use anyhow::{Context, bail};
 use sqlx::migrate::{MigrateError, Migrator};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 
+use crate::config::Durability;
+
 pub type Db = sqlx::SqlitePool;
 
 static MIGRATOR: Migrator = sqlx::migrate!("./migrations");
 
 pub const DB_FILE: &str = "hookd.db";
 
-/// Creates `data_dir` if needed, checks it is writable, opens the database and migrates it.
+/// Opens the database with full durability (see `open_with`).
 pub async fn open(data_dir: &Path) -> anyhow::Result<Db> {
+    open_with(data_dir, Durability::Full).await
+}
+
+/// Creates `data_dir` if needed, checks it is writable, opens the database and migrates it.
+pub async fn open_with(data_dir: &Path, durability: Durability) -> anyhow::Result<Db> {
     prepare_dir(data_dir)?;
     let path = data_dir.join(DB_FILE);
     let opts = SqliteConnectOptions::from_str("sqlite:")?
         .filename(&path)
         .create_if_missing(true)
         .journal_mode(SqliteJournalMode::Wal)
-        .synchronous(SqliteSynchronous::Normal)
+        .synchronous(synchronous(durability))
         .busy_timeout(Duration::from_secs(5))
         .foreign_keys(true);
     let db = SqlitePoolOptions::new()
@@ -32,6 +39,15 @@ pub async fn open(data_dir: &Path) -> anyhow::Result<Db> {
         .with_context(|| format!("cannot open database {}", path.display()))?;
     migrate(&db).await?;
     Ok(db)
+}
+
+/// In WAL mode, FULL syncs the WAL at every commit, so a commit is on stable storage when it
+/// returns; NORMAL syncs only at checkpoints, so the last commits can be lost in a power cut.
+fn synchronous(durability: Durability) -> SqliteSynchronous {
+    match durability {
+        Durability::Full => SqliteSynchronous::Full,
+        Durability::Os => SqliteSynchronous::Normal,
+    }
 }
 
 pub async fn migrate(db: &Db) -> anyhow::Result<()> {

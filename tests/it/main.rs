@@ -16,6 +16,7 @@ mod delivery_retention;
 mod delivery_retries;
 mod delivery_shutdown;
 mod delivery_signing;
+mod durability;
 mod harness;
 mod pages;
 mod roles;
