@@ -10,8 +10,8 @@ use std::time::Duration;
 use reqwest::StatusCode;
 use serde_json::json;
 
-use crate::delivery_kit::closed_port;
-use crate::support::bin::hookd_async;
+use crate::delivery_kit::free_port;
+use crate::support::bin::{hookd_async, program};
 use crate::support::{ApiClient, wait_until};
 
 /// Events ingested one at a time in each test.
@@ -82,7 +82,7 @@ impl Traced {
         key.assert_success();
         let key = key.stdout.trim().to_owned();
         let log = dir.path().join("strace.log");
-        let listen = format!("127.0.0.1:{}", closed_port().await);
+        let listen = format!("127.0.0.1:{}", free_port().await);
         let child = strace_command(dir.path(), &log)
             .arg(env!("CARGO_BIN_EXE_hookd"))
             .args(["serve", "--data-dir", &data, "--listen", &listen])
@@ -164,24 +164,13 @@ impl Drop for Traced {
 /// strace writes each line as the call returns (`-o` to a file is unbuffered per line), so a
 /// line is in the log before the server can answer the request that caused it.
 fn strace_command(cwd: &Path, log: &Path) -> Command {
-    let mut cmd = Command::new("strace");
-    cmd.args([
-        "-f",
-        "-qq",
-        "-y",
+    let mut cmd = program("strace", cwd);
+    cmd.args(["-f", "-qq", "-y", "-o"]).arg(log).args([
         "-e",
         "trace=fsync,fdatasync",
         "-e",
         "signal=none",
-    ])
-    .arg("-o")
-    .arg(log);
-    for (name, _) in std::env::vars() {
-        if name.starts_with("HOOKD_") || name == "RUST_LOG" {
-            cmd.env_remove(name);
-        }
-    }
-    cmd.current_dir(cwd);
+    ]);
     cmd
 }
 

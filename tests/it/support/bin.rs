@@ -44,7 +44,13 @@ impl Run {
 
 /// `hookd` from this build, in `cwd`, with no `HOOKD_…` variables inherited.
 pub fn command(cwd: &Path) -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_hookd"));
+    program(env!("CARGO_BIN_EXE_hookd"), cwd)
+}
+
+/// `program` in `cwd` without the `HOOKD_…` variables of the test's environment (e.g. a tracer
+/// that starts hookd).
+pub fn program(program: &str, cwd: &Path) -> Command {
+    let mut cmd = Command::new(program);
     for (name, _) in std::env::vars() {
         if name.starts_with("HOOKD_") || name == "RUST_LOG" {
             cmd.env_remove(name);
