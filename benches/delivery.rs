@@ -114,6 +114,21 @@ async fn start_hookd() -> Hookd {
     panic!("hookd did not start");
 }
 
+/// CPU seconds (user + system) the process has used so far.
+fn cpu_seconds(pid: u32) -> f64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    // Fields after the command name, which is in parentheses and may hold spaces.
+    let rest = stat.rsplit_once(')').map(|(_, r)| r).unwrap_or("");
+    let ticks: Vec<f64> = rest
+        .split_whitespace()
+        .skip(11)
+        .take(2)
+        .filter_map(|t| t.parse().ok())
+        .collect();
+    // Linux reports these in USER_HZ, 100 per second on every platform it runs on here.
+    ticks.iter().sum::<f64>() / 100.0
+}
+
 fn peak_rss_mb(pid: u32) -> f64 {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
     status
@@ -296,7 +311,7 @@ async fn workload(name: &str, events: usize, endpoints: usize, rate: Option<u64>
     let mut lat = s.latencies_us.clone();
     lat.sort_unstable();
     println!(
-        "{name}: {events} events x {endpoints} endpoint(s){}\n  ingest: {:.0} events/s ({:.2} s)\n  deliveries: {:.0} /s ({} in {:.2} s; {:.0} % of the ceiling, {:.0} /s direct)\n  latency ingest->receipt: p50 {:.1} ms, p99 {:.1} ms\n  peak RSS: {:.1} MB\n  lost: {}, duplicated: {}",
+        "{name}: {events} events x {endpoints} endpoint(s){}\n  ingest: {:.0} events/s ({:.2} s)\n  deliveries: {:.0} /s ({} in {:.2} s; {:.0} % of the ceiling, {:.0} /s direct)\n  latency ingest->receipt: p50 {:.1} ms, p99 {:.1} ms\n  hookd CPU: {:.1} µs per delivery ({:.1} s)\n  peak RSS: {:.1} MB\n  lost: {}, duplicated: {}",
         rate.map(|r| format!(" at {r} events/s"))
             .unwrap_or_default(),
         events as f64 / ingest_time.as_secs_f64(),
@@ -308,6 +323,8 @@ async fn workload(name: &str, events: usize, endpoints: usize, rate: Option<u64>
         ceiling,
         pct(&lat, 0.50),
         pct(&lat, 0.99),
+        cpu_seconds(h.child.id()) * 1e6 / expected as f64,
+        cpu_seconds(h.child.id()),
         peak_rss_mb(h.child.id()),
         expected.saturating_sub(unique),
         dups,
