@@ -40,6 +40,12 @@ pub enum Command {
     ApiKey(ApiKeyCommand),
     /// Create or upgrade the database, then exit
     Migrate,
+    /// Write a consistent copy of the database to a new file, also while hookd serves
+    Backup {
+        /// The file to create; it must not exist yet
+        #[arg(long)]
+        to: PathBuf,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -97,6 +103,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
                 println!("database in {} is up to date", config.data_dir.display());
                 Ok(())
             }
+            Command::Backup { to } => backup(config, to).await,
             Command::User(cmd) => user(config, cmd).await,
             Command::ApiKey(cmd) => api_key(config, cmd).await,
         }
@@ -147,6 +154,26 @@ async fn shutdown_signal() {
     #[cfg(not(unix))]
     let term = std::future::pending::<()>();
     tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+}
+
+async fn backup(config: Config, to: PathBuf) -> anyhow::Result<()> {
+    let db = db::open_with(&config.data_dir, config.durability).await?;
+    let bytes = db::backup(&db, &to).await?;
+    db.close().await;
+    println!("backed up the database to {} ({bytes} bytes)", to.display());
+    let key = match config.secret_key {
+        Some(_) => "your secret_key setting".to_owned(),
+        None => config
+            .data_dir
+            .join(crate::crypto::KEY_FILE)
+            .display()
+            .to_string(),
+    };
+    eprintln!(
+        "the signing secrets in it are encrypted with {key}: keep that key too (apart from the \
+         backup); without it the endpoints' secrets cannot be used"
+    );
+    Ok(())
 }
 
 async fn user(config: Config, cmd: UserCommand) -> anyhow::Result<()> {

@@ -11,7 +11,8 @@ use chacha20poly1305::{XChaCha20Poly1305, XNonce};
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
-const KEY_FILE: &str = "secret.key";
+/// The key file in `data_dir` when `secret_key` is not set.
+pub const KEY_FILE: &str = "secret.key";
 const NONCE_LEN: usize = 24;
 pub const SECRET_PREFIX: &str = "whsec_";
 

@@ -50,6 +50,26 @@ fn synchronous(durability: Durability) -> SqliteSynchronous {
     }
 }
 
+/// Writes a consistent snapshot of the database to `to`, a new file (`VACUUM INTO` reads one
+/// transaction, so writers carry on meanwhile), synced to disk; returns its size in bytes.
+pub async fn backup(db: &Db, to: &Path) -> anyhow::Result<u64> {
+    if to.exists() {
+        bail!("backup: {} already exists; name a new file", to.display());
+    }
+    let target = to
+        .to_str()
+        .with_context(|| format!("backup: {} is not a UTF-8 path", to.display()))?;
+    sqlx::query("vacuum into ?1")
+        .bind(target)
+        .execute(db)
+        .await
+        .with_context(|| format!("backup: cannot write {}", to.display()))?;
+    let file = std::fs::File::open(to).with_context(|| format!("backup: {}", to.display()))?;
+    file.sync_all()
+        .with_context(|| format!("backup: cannot sync {}", to.display()))?;
+    Ok(file.metadata()?.len())
+}
+
 pub async fn migrate(db: &Db) -> anyhow::Result<()> {
     match MIGRATOR.run(db).await {
         Ok(()) => Ok(()),

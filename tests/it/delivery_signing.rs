@@ -14,7 +14,7 @@ use sha2::Sha256;
 
 use crate::delivery_kit::{Env, Hit, Hook, attempts};
 
-fn hmac_sha256(key: &[u8], parts: &[&[u8]]) -> Vec<u8> {
+pub fn hmac_sha256(key: &[u8], parts: &[&[u8]]) -> Vec<u8> {
     let mut mac = Hmac::<Sha256>::new_from_slice(key).unwrap();
     for p in parts {
         mac.update(p);

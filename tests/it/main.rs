@@ -7,6 +7,7 @@ mod api_keys;
 mod api_openapi;
 mod api_webhooks;
 mod auth;
+mod backup;
 mod cli;
 mod csrf;
 mod delivery_crash;
