@@ -21,6 +21,9 @@ pub const MAX_IDEMPOTENCY_KEY_LEN: usize = 255;
 pub const MAX_CHANNELS: usize = 10;
 /// A repeated idempotency key returns the original event within this window.
 pub const IDEMPOTENCY_WINDOW: std::time::Duration = std::time::Duration::from_secs(24 * 3600);
+/// Deepest nesting of objects and arrays accepted in `data`. Below serde_json's recursion
+/// limit (128), so every accepted event can also be read back and shown.
+pub const MAX_DATA_DEPTH: usize = 64;
 /// The type of test sends; always accepted, never in the catalog.
 pub const TEST_EVENT_TYPE: &str = "webhook.test";
 
@@ -52,6 +55,11 @@ impl NewEvent {
         }
         if !data.get().trim_start().starts_with('{') {
             errors.add("data", "data must be a JSON object.");
+        } else if json_depth(data.get()) > MAX_DATA_DEPTH {
+            errors.add(
+                "data",
+                format!("data is nested too deeply: at most {MAX_DATA_DEPTH} levels of objects and arrays."),
+            );
         }
         let channels = channels.unwrap_or_default();
         if channels.len() > MAX_CHANNELS {
@@ -92,6 +100,33 @@ impl NewEvent {
             self.data.get(),
         )
     }
+}
+
+/// How deeply objects and arrays nest in a valid JSON text (brackets inside strings don't count).
+fn json_depth(json: &str) -> usize {
+    let (mut depth, mut deepest) = (0usize, 0usize);
+    let (mut in_string, mut escaped) = (false, false);
+    for b in json.bytes() {
+        if in_string {
+            match b {
+                _ if escaped => escaped = false,
+                b'\\' => escaped = true,
+                b'"' => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        match b {
+            b'"' => in_string = true,
+            b'{' | b'[' => {
+                depth += 1;
+                deepest = deepest.max(depth);
+            }
+            b'}' | b']' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    deepest
 }
 
 pub fn body(id: &str, event_type: &str, created_at: Timestamp, data: &str) -> String {
@@ -135,6 +170,32 @@ pub async fn get(db: &Db, id: &EventId) -> Result<Event> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn nested(levels: usize) -> String {
+        format!("{}{}", r#"{"a":"#.repeat(levels), "}".repeat(levels)).replace(":}", ":1}")
+    }
+
+    #[test]
+    fn depth_counts_objects_and_arrays_but_not_brackets_in_strings() {
+        assert_eq!(json_depth(r#"{"a":[{"b":"[[{{\"]]"}]}"#), 3);
+        assert_eq!(json_depth(&nested(64)), 64);
+    }
+
+    #[test]
+    fn data_deeper_than_the_limit_is_refused_naming_it() {
+        let ok = RawValue::from_string(nested(MAX_DATA_DEPTH)).unwrap();
+        assert!(NewEvent::parse("a.b".into(), ok, None, None).is_ok());
+        let deep = RawValue::from_string(nested(MAX_DATA_DEPTH + 1)).unwrap();
+        let Err(Error::Invalid(fields)) = NewEvent::parse("a.b".into(), deep, None, None) else {
+            panic!("deep data accepted");
+        };
+        assert!(
+            fields
+                .0
+                .iter()
+                .any(|(k, v)| k == "data" && v.contains("64 levels"))
+        );
+    }
 
     #[test]
     fn body_keeps_data_byte_for_byte() {

@@ -203,3 +203,40 @@ async fn concurrent_ingest_acknowledges_and_delivers_every_event_once() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn ingest_refuses_data_nested_deeper_than_it_can_show_back() {
+    // Arrange
+    let env = Env::start(|_| {}).await;
+    env.event_type("tree.grown").await;
+    let nested = |levels: usize| {
+        format!(
+            r#"{{"type":"tree.grown","data":{}1{}}}"#,
+            r#"{"a":"#.repeat(levels),
+            "}".repeat(levels)
+        )
+    };
+    let post = |body: String| {
+        env.api
+            .request(Method::POST, "/api/v1/events")
+            .header("content-type", "application/json")
+            .body(body)
+    };
+
+    // Act
+    let refused = env
+        .api
+        .send(post(nested(128)), StatusCode::UNPROCESSABLE_ENTITY)
+        .await;
+    let accepted = env.api.send(post(nested(64)), StatusCode::ACCEPTED).await;
+
+    // Assert: the limit is named; what is accepted reads back whole.
+    let message = refused["error"]["details"]["data"].to_string();
+    assert!(message.contains("64 levels"), "{refused}");
+    let event = env.event(accepted["id"].as_str().unwrap()).await;
+    let mut value = &event["data"];
+    for _ in 0..64 {
+        value = &value["a"];
+    }
+    assert_eq!(value, 1, "{event}");
+}
