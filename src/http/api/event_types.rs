@@ -88,7 +88,7 @@ async fn list_event_types(
         cursor: q.cursor,
     };
     let limit = page.limit()?;
-    let after = page.cursor_text()?;
+    let after = page.cursor(|key| event_types::is_valid_name(key).then(|| key.to_owned()))?;
     let rows =
         event_types::list(&state.db, q.include_archived, after.as_deref(), limit + 1).await?;
     Ok(Json(Page::from_rows(

@@ -151,7 +151,7 @@ async fn list_events(
         cursor: q.cursor,
     };
     let limit = page.limit()?;
-    let before = page.cursor_text()?;
+    let before = page.cursor(|key| EventId::parse(key).map(|_| key.to_owned()))?;
     let filter = EventFilter {
         event_type: q.event_type.filter(|t| !t.is_empty()),
         since: parse_time("since", q.since.as_deref())?,

@@ -98,13 +98,17 @@ impl ListQuery {
             Some(_) => Err(Error::invalid("limit", "limit must be between 1 and 100")),
         }
     }
-    pub fn cursor_text(&self) -> Result<Option<String>, Error> {
-        match &self.cursor {
-            None => Ok(None),
-            Some(c) => crate::db::cursor::decode(c)
-                .map(Some)
-                .ok_or_else(|| Error::invalid("cursor", "cursor is not one hookd returned")),
-        }
+    /// The sort key to continue after: `next_cursor` decoded, then checked by `parse` as the
+    /// key of this list, so every list refuses a cursor it did not hand out in the same way.
+    pub fn cursor<T>(&self, parse: impl FnOnce(&str) -> Option<T>) -> Result<Option<T>, Error> {
+        self.cursor
+            .as_deref()
+            .map(|c| {
+                crate::db::cursor::decode(c)
+                    .and_then(|key| parse(&key))
+                    .ok_or_else(|| Error::invalid("cursor", "cursor is not one hookd returned"))
+            })
+            .transpose()
     }
 }
 

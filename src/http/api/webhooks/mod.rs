@@ -46,13 +46,7 @@ async fn list_webhooks(
     ApiQuery(q): ApiQuery<ListQuery>,
 ) -> ApiResult<Json<Page<WebhookOut>>> {
     let limit = q.limit()?;
-    let before = match q.cursor_text()? {
-        None => None,
-        Some(c) => Some(
-            EndpointId::parse(&c)
-                .ok_or_else(|| Error::invalid("cursor", "cursor is not one hookd returned"))?,
-        ),
-    };
+    let before = q.cursor(EndpointId::parse)?;
     let rows = endpoints::list(&state.db, before.as_ref(), limit + 1).await?;
     let mut page = Page::from_rows(
         rows,
@@ -256,13 +250,7 @@ async fn list_webhook_deliveries(
         cursor: q.cursor,
     };
     let limit = page.limit()?;
-    let before = match page.cursor_text()? {
-        None => None,
-        Some(c) => Some(
-            DeliveryId::parse(&c)
-                .ok_or_else(|| Error::invalid("cursor", "cursor is not one hookd returned"))?,
-        ),
-    };
+    let before = page.cursor(DeliveryId::parse)?;
     let status = match q.status.as_deref().filter(|s| !s.is_empty()) {
         None => None,
         Some(s) => Some(Status::parse(s).ok_or_else(|| {
