@@ -21,6 +21,10 @@ async fn delivery_of(api: &ApiClient, event: &str) -> Value {
 }
 
 #[tokio::test]
+#[cfg_attr(
+    not(has_chromium),
+    ignore = "Chromium is not installed: apt-get install chromium chromium-driver"
+)]
 async fn retry_now_and_a_bulk_replay_update_the_pages_in_place() {
     // Arrange: two deliveries failed (no retries) on a receiver answering 500, then fixed.
     let Some(browser) = Browser::start_or_skip().await else {

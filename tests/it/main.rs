@@ -22,6 +22,7 @@ mod roles;
 mod setup;
 mod startup;
 mod support;
+mod tools;
 mod ui_deliveries;
 mod ui_endpoint_page;
 mod ui_endpoints;
