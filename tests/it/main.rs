@@ -1,6 +1,7 @@
 //! Black-box tests: each starts the real app on a random port with its own temp data dir and
 //! talks HTTP to it (or runs the real binary). One test binary, so it links once.
 
+mod api_event_type_edits;
 mod api_event_types;
 mod api_events;
 mod api_keys;
@@ -26,6 +27,7 @@ mod tools;
 mod ui_deliveries;
 mod ui_endpoint_page;
 mod ui_endpoints;
+mod ui_event_types;
 mod ui_events;
 mod ui_htmx_errors;
 mod ui_overview;

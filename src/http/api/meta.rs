@@ -11,7 +11,7 @@ use super::{ErrorBody, event_types, events, webhooks};
     info(title = "hookd API", description = "Send events; hookd signs and delivers them to every subscribed endpoint."),
     paths(
         event_types::list_event_types, event_types::create_event_type, event_types::get_event_type,
-        event_types::archive_event_type,
+        event_types::update_event_type, event_types::archive_event_type,
         webhooks::list_webhooks, webhooks::create_webhook, webhooks::get_webhook, webhooks::update_webhook,
         webhooks::delete_webhook, webhooks::rotate_webhook_secret, webhooks::test_webhook, webhooks::test_url,
         webhooks::list_webhook_deliveries,
