@@ -20,6 +20,7 @@ mod delivery_shutdown;
 mod delivery_signing;
 mod harness;
 mod pages;
+mod passwords;
 mod roles;
 mod setup;
 mod startup;

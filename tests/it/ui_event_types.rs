@@ -80,7 +80,7 @@ async fn an_edit_with_invalid_json_is_refused_inline_and_keeps_the_type() {
             .contains(r#"id="et-edit-invoice.paid-example-error""#)
     );
     assert!(refused.body.contains("{not json"), "what was typed is kept");
-    assert!(refused.body.contains("<details class=\"edit-type\" open>"));
+    assert!(refused.body.contains("<details class=\"row-form\" open>"));
     assert!(not_object.body.contains("must be a JSON object"));
     assert!(page.body.contains("old words"), "nothing was saved");
 }
