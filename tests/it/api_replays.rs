@@ -12,22 +12,7 @@ use serde_json::{Value, json};
 use crate::api_webhooks::{assert_error, field_error};
 use crate::delivery_kit::{Env, Hook, Reply, SOON};
 use crate::support::wait_until;
-
-/// An endpoint on `hook` (no retries) and `n` events to it, each failed; (endpoint, events).
-async fn failed_deliveries(env: &Env, hook: &Hook, n: usize) -> (String, Vec<Value>) {
-    env.event_type("order.created").await;
-    let wh = env
-        .webhook(json!({"url": hook.url(), "events": ["order.created"], "retry_count": 0}))
-        .await;
-    let mut acks = vec![];
-    for i in 0..n {
-        let ack = env.send("order.created", json!({ "i": i })).await;
-        let dlv = env.only_delivery_id(ack["id"].as_str().unwrap()).await;
-        env.wait_status(&dlv, "failed").await;
-        acks.push(ack);
-    }
-    (wh["id"].as_str().unwrap().to_owned(), acks)
-}
+use crate::ui_replays::failed_deliveries;
 
 fn an_hour_ago() -> String {
     Timestamp::now().minus(Duration::from_secs(3600)).rfc3339()
@@ -263,8 +248,8 @@ async fn a_replay_with_until_leaves_later_failures_alone() {
         (done["total"].as_i64(), done["succeeded"].as_i64()),
         (Some(2), Some(2))
     );
-    for ack in &early {
-        let dlv = env.only_delivery_id(ack["id"].as_str().unwrap()).await;
+    for event in &early {
+        let dlv = env.only_delivery_id(event).await;
         assert_eq!(env.delivery(&dlv).await["status"], "succeeded");
     }
     assert_eq!(env.delivery(&late_dlv).await["status"], "failed");

@@ -15,6 +15,18 @@ async fn user_id(admin: &TestClient, email: &str) -> String {
     html::form_action_id(row, "/users/", "/role").expect("the row's role form")
 }
 
+/// The old password is refused at the login form, the new one signs in.
+async fn only_the_new_password_works(app: &TestApp, email: &str, old: &str) {
+    app.client()
+        .submit(
+            "/login",
+            &[("email", email), ("password", old)],
+            StatusCode::UNAUTHORIZED,
+        )
+        .await;
+    app.login(email, NEW_PASSWORD).await;
+}
+
 /// Whether `client` is still signed in.
 async fn signed_in(client: &TestClient) -> bool {
     let resp = client
@@ -57,14 +69,7 @@ async fn a_user_changes_their_own_password_and_their_other_sessions_end() {
     );
     assert!(signed_in(&here).await, "this session stays");
     assert!(!signed_in(&elsewhere).await, "the other session ended");
-    app.client()
-        .submit(
-            "/login",
-            &[("email", &viewer.email), ("password", &viewer.password)],
-            StatusCode::UNAUTHORIZED,
-        )
-        .await;
-    app.login(&viewer.email, NEW_PASSWORD).await;
+    only_the_new_password_works(&app, &viewer.email, &viewer.password).await;
 }
 
 #[tokio::test]
@@ -175,14 +180,7 @@ async fn an_admin_sets_a_new_password_for_another_user_who_is_signed_out() {
     );
     assert!(!signed_in(&their_session).await, "their session ended");
     assert!(signed_in(&admin).await, "the admin's did not");
-    app.client()
-        .submit(
-            "/login",
-            &[("email", &viewer.email), ("password", &viewer.password)],
-            StatusCode::UNAUTHORIZED,
-        )
-        .await;
-    app.login(&viewer.email, NEW_PASSWORD).await;
+    only_the_new_password_works(&app, &viewer.email, &viewer.password).await;
 }
 
 #[tokio::test]

@@ -7,23 +7,7 @@ use serde_json::json;
 
 use crate::delivery_kit::{Env, Hook, Reply, SOON};
 use crate::support::{ADMIN_EMAIL, ADMIN_PASSWORD, TestClient, html, wait_until};
-
-/// An endpoint on `hook` (no retries) and `n` events to it, each failed; (endpoint, event ids).
-async fn failed_deliveries(env: &Env, hook: &Hook, n: usize) -> (String, Vec<String>) {
-    env.event_type("order.created").await;
-    let wh = env
-        .webhook(json!({"url": hook.url(), "events": ["order.created"], "retry_count": 0}))
-        .await;
-    let mut events = vec![];
-    for i in 0..n {
-        let ack = env.send("order.created", json!({ "i": i })).await;
-        let id = ack["id"].as_str().unwrap().to_owned();
-        let dlv = env.only_delivery_id(&id).await;
-        env.wait_status(&dlv, "failed").await;
-        events.push(id);
-    }
-    (wh["id"].as_str().unwrap().to_owned(), events)
-}
+use crate::ui_replays::failed_deliveries;
 
 /// The hidden (since, until) of the confirm form.
 fn confirm_fields(body: &str) -> (String, String) {

@@ -9,7 +9,7 @@ use axum::response::IntoResponse;
 use axum::routing::{get, post};
 use serde::Deserialize;
 
-use super::{Admin, Chrome, CsrfForm, FormErrors, HtmlResult, NoFields, paths};
+use super::{Admin, Chrome, CsrfForm, Ctx, FormErrors, HtmlResult, NoFields, paths};
 use crate::error::{Error, FieldErrors};
 use crate::http::PathId;
 use crate::ids::UserId;
@@ -47,17 +47,24 @@ impl UsersPage {
     }
 }
 
+impl UsersPage {
+    /// The page with empty forms.
+    async fn load(state: &AppState, ctx: &Ctx, me: User) -> Result<UsersPage, Error> {
+        Ok(UsersPage {
+            chrome: ctx.chrome("users", "Users").await,
+            users: users::list(&state.db).await?,
+            me,
+            email: String::new(),
+            role: "viewer".into(),
+            errors: FieldErrors::default(),
+            reset: None,
+            no_errors: FieldErrors::default(),
+        })
+    }
+}
+
 async fn list_users(State(state): State<AppState>, Admin(ctx, me): Admin) -> HtmlResult<UsersPage> {
-    Ok(UsersPage {
-        chrome: ctx.chrome("users", "Users").await,
-        users: users::list(&state.db).await?,
-        me,
-        email: String::new(),
-        role: "viewer".into(),
-        errors: FieldErrors::default(),
-        reset: None,
-        no_errors: FieldErrors::default(),
-    })
+    Ok(UsersPage::load(&state, &ctx, me).await?)
 }
 
 #[derive(Deserialize)]
@@ -90,14 +97,10 @@ async fn create_user(
         }
         Err(Error::Invalid(errors)) => {
             let page = UsersPage {
-                chrome: ctx.chrome("users", "Users").await,
-                users: users::list(&state.db).await?,
-                me,
                 email: form.email,
                 role: form.role,
                 errors,
-                reset: None,
-                no_errors: FieldErrors::default(),
+                ..UsersPage::load(&state, &ctx, me).await?
             };
             Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
         }
@@ -186,14 +189,8 @@ async fn reset_password(
         }
         Err(Error::Invalid(errors)) => {
             let page = UsersPage {
-                chrome: ctx.chrome("users", "Users").await,
-                users: users::list(&state.db).await?,
-                me,
-                email: String::new(),
-                role: "viewer".into(),
-                errors: FieldErrors::default(),
                 reset: Some((id, errors)),
-                no_errors: FieldErrors::default(),
+                ..UsersPage::load(&state, &ctx, me).await?
             };
             Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
         }
