@@ -21,6 +21,10 @@ const ROUTES: &[(&str, &str, &str, bool)] = &[
     ("/api/v1/webhooks/{id}", "patch", "200", true),
     ("/api/v1/webhooks/{id}", "delete", "204", false),
     ("/api/v1/webhooks/{id}/rotate-secret", "post", "200", false),
+    // Issue 15
+    ("/api/v1/event-types/{name}", "patch", "200", true),
+    ("/api/v1/webhooks/{id}/replay", "post", "202", true),
+    ("/api/v1/replays/{id}", "get", "200", false),
 ];
 
 async fn fetch_document() -> Value {
