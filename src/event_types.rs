@@ -65,19 +65,49 @@ impl NewEventType {
                 "Use lowercase letters, digits and underscores, in dot-separated parts (e.g. invoice.paid), at most 128 characters.",
             );
         }
-        if self.description.chars().count() > MAX_DESCRIPTION_LEN {
-            errors.add(
-                "description",
-                format!("Use at most {MAX_DESCRIPTION_LEN} characters."),
-            );
+        check_details(&mut errors, Some(&self.description), self.example.as_ref());
+        errors
+    }
+}
+
+/// The rules for what create and edit both set.
+fn check_details(
+    errors: &mut FieldErrors,
+    description: Option<&String>,
+    example: Option<&serde_json::Value>,
+) {
+    if description.is_some_and(|d| d.chars().count() > MAX_DESCRIPTION_LEN) {
+        errors.add(
+            "description",
+            format!("Use at most {MAX_DESCRIPTION_LEN} characters."),
+        );
+    }
+    if let Some(ex) = example {
+        if !ex.is_object() {
+            errors.add("example", "The example payload must be a JSON object.");
+        } else if ex.to_string().len() > MAX_EXAMPLE_BYTES {
+            errors.add("example", "The example payload is larger than 64 KiB.");
         }
-        if let Some(ex) = &self.example {
-            if !ex.is_object() {
-                errors.add("example", "The example payload must be a JSON object.");
-            } else if ex.to_string().len() > MAX_EXAMPLE_BYTES {
-                errors.add("example", "The example payload is larger than 64 KiB.");
-            }
-        }
+    }
+}
+
+/// An edit: `None` keeps a field; `example: Some(None)` removes the example; `archived`
+/// archives (`true`) or restores (`false`).
+#[derive(Debug, Default)]
+pub struct EventTypeChanges {
+    pub description: Option<String>,
+    pub example: Option<Option<serde_json::Value>>,
+    pub archived: Option<bool>,
+}
+
+impl EventTypeChanges {
+    pub fn validate(&self) -> FieldErrors {
+        let mut errors = FieldErrors::default();
+        check_details(
+            &mut errors,
+            self.description.as_ref(),
+            self.example.as_ref().and_then(Option::as_ref),
+        );
         errors
     }
 }
@@ -146,18 +176,40 @@ pub async fn active_names(conn: impl sqlx::SqliteExecutor<'_>) -> Result<Vec<Str
     )
 }
 
-pub async fn archive(db: &Db, name: &str) -> Result<EventType> {
+/// Applies `changes` to the type `name`; archiving keeps the first archive time.
+pub async fn update(db: &Db, name: &str, changes: EventTypeChanges) -> Result<EventType> {
+    changes.validate().into_result()?;
     let now = Timestamp::now();
+    let example = changes
+        .example
+        .as_ref()
+        .map(|e| e.as_ref().map(|v| v.to_string()));
     let row: Option<EventType> = sqlx::query_as(&format!(
-        "update event_types set archived_at = coalesce(archived_at, ?), updated_at = ? where name = ? returning {COLUMNS}"
+        "update event_types set
+             description = coalesce(?1, description),
+             example = case when ?2 then ?3 else example end,
+             archived_at = case ?4 when 1 then coalesce(archived_at, ?5) when 0 then null else archived_at end,
+             updated_at = ?5
+         where name = ?6 returning {COLUMNS}"
     ))
-    .bind(now)
+    .bind(changes.description.as_deref().map(str::trim))
+    .bind(example.is_some())
+    .bind(example.flatten())
+    .bind(changes.archived)
     .bind(now)
     .bind(name)
     .fetch_optional(db)
     .await?;
     row.map(EventType::with_flags)
         .ok_or(Error::NotFound("event type"))
+}
+
+pub async fn archive(db: &Db, name: &str) -> Result<EventType> {
+    let changes = EventTypeChanges {
+        archived: Some(true),
+        ..EventTypeChanges::default()
+    };
+    update(db, name, changes).await
 }
 
 #[cfg(test)]

@@ -1,4 +1,5 @@
-//! Bulk replay jobs: "retry every failed delivery of this endpoint created since T". A job is a
+//! Bulk replay jobs: "retry every failed delivery of this endpoint created since T" (and, if
+//! given, before U). A job is a
 //! row in `replays`; the delivery engine's runner advances it in small batches (`step`, inside
 //! the writer's transaction, so progress and the requeue commit together) and resumes running
 //! jobs after a restart from `cursor`.
@@ -7,7 +8,7 @@ use sqlx::SqliteConnection;
 
 use crate::db::Db;
 use crate::deliveries;
-use crate::error::{Error, Result};
+use crate::error::{Error, FieldErrors, Result};
 use crate::ids::{DeliveryId, EndpointId, ReplayId};
 use crate::timestamp::Timestamp;
 
@@ -34,6 +35,8 @@ pub struct Replay {
     pub id: ReplayId,
     pub endpoint_id: EndpointId,
     pub since: Timestamp,
+    /// Only deliveries created before this instant, when set.
+    pub until: Option<Timestamp>,
     /// Deliveries with ids from here on were created after the job started: not part of it.
     pub upto: String,
     pub requested_by: String,
@@ -52,27 +55,61 @@ impl Replay {
     }
 }
 
-const COLUMNS: &str = "id, endpoint_id, since, upto, requested_by, status, total, done, cursor, \
+const COLUMNS: &str = "id, endpoint_id, since, until, upto, requested_by, status, total, done, cursor, \
      created_at, finished_at, error";
+
+/// The failed deliveries created in `[since, until)` (no end when `until` is none).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Range {
+    pub since: Timestamp,
+    pub until: Option<Timestamp>,
+}
+
+impl Range {
+    /// A range that starts in the past and ends after it starts; the errors name `since` and
+    /// `until`.
+    pub fn new(since: Timestamp, until: Option<Timestamp>, now: Timestamp) -> Result<Range> {
+        let mut errors = FieldErrors::default();
+        if since > now {
+            errors.add(
+                "since",
+                "That time is in the future; choose one in the past.",
+            );
+        }
+        if until.is_some_and(|u| u <= since) {
+            errors.add("until", "Choose an end after the start.");
+        }
+        errors.into_result()?;
+        Ok(Range { since, until })
+    }
+}
+
+/// How many deliveries a job started now over `range` would retry.
+pub async fn preview(db: &Db, endpoint_id: &EndpointId, range: Range) -> Result<i64> {
+    let upto = DeliveryId::generate().to_string();
+    deliveries::count_failed_since(db, endpoint_id, (range.since, range.until), &upto).await
+}
 
 /// Creates a running job. Conflict when one is already running for the endpoint.
 pub async fn create(
     db: &Db,
     endpoint_id: &EndpointId,
-    since: Timestamp,
+    range: Range,
     requested_by: &str,
 ) -> Result<Replay> {
     let now = Timestamp::now();
     // Every delivery that exists now has a smaller id than one generated now.
     let upto = DeliveryId::generate().to_string();
-    let total = deliveries::count_failed_since(db, endpoint_id, since, &upto).await?;
+    let total =
+        deliveries::count_failed_since(db, endpoint_id, (range.since, range.until), &upto).await?;
     let inserted = sqlx::query_as(&format!(
-        "insert into replays (id, endpoint_id, since, upto, requested_by, status, total, created_at)
-         values (?, ?, ?, ?, ?, 'running', ?, ?) returning {COLUMNS}"
+        "insert into replays (id, endpoint_id, since, until, upto, requested_by, status, total, created_at)
+         values (?, ?, ?, ?, ?, ?, 'running', ?, ?) returning {COLUMNS}"
     ))
     .bind(ReplayId::generate())
     .bind(endpoint_id)
-    .bind(since)
+    .bind(range.since)
+    .bind(range.until)
     .bind(&upto)
     .bind(requested_by)
     .bind(total)
@@ -145,7 +182,7 @@ pub async fn step(
     let ids = deliveries::requeue_failed(
         conn,
         &replay.endpoint_id,
-        replay.since,
+        (replay.since, replay.until),
         replay.cursor.as_deref(),
         &replay.upto,
         batch,

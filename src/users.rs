@@ -1,4 +1,5 @@
-//! Dashboard users: email + argon2id password hash + role.
+//! Dashboard users: email + argon2id password hash + role. A session remembers the user's
+//! `session_stamp` (derived from the password hash), so a new password ends every other session.
 
 use std::sync::LazyLock;
 
@@ -65,6 +66,12 @@ pub fn validate(email: &str, password: &str) -> FieldErrors {
     if !valid_email {
         errors.add("email", "Enter an email address like name@example.com.");
     }
+    check_password(&mut errors, password);
+    errors
+}
+
+/// The length rules for a new password; the message goes to the `password` field.
+fn check_password(errors: &mut FieldErrors, password: &str) {
     if password.chars().count() < MIN_PASSWORD_LEN {
         errors.add(
             "password",
@@ -75,6 +82,16 @@ pub fn validate(email: &str, password: &str) -> FieldErrors {
             "password",
             format!("Use at most {MAX_PASSWORD_LEN} characters."),
         );
+    }
+}
+
+/// A new password typed twice (`password`, `password_confirm`): the length rules, and that the
+/// two match.
+pub fn validate_new_password(password: &str, confirm: &str) -> FieldErrors {
+    let mut errors = FieldErrors::default();
+    check_password(&mut errors, password);
+    if password != confirm {
+        errors.add("password_confirm", "The two passwords do not match.");
     }
     errors
 }
@@ -153,21 +170,83 @@ pub async fn authenticate(db: &Db, email: &str, password: &str) -> Result<Option
     }
 }
 
+/// Sets the password of the user with this email (the command line).
 pub async fn set_password(db: &Db, email: &str, password: &str) -> Result<()> {
-    let mut errors = validate(email, password);
-    errors.0.remove("email");
+    let mut errors = FieldErrors::default();
+    check_password(&mut errors, password);
+    errors.into_result()?;
+    let user = find_by_email(db, email)
+        .await?
+        .ok_or(Error::NotFound("user"))?;
+    reset_password(db, &user.id, password).await
+}
+
+/// Sets a user's password (an admin, or the command line); every session of theirs ends.
+pub async fn reset_password(db: &Db, id: &UserId, password: &str) -> Result<()> {
+    let mut errors = FieldErrors::default();
+    check_password(&mut errors, password);
     errors.into_result()?;
     let hash = hash_password(password.to_owned()).await?;
-    let done = sqlx::query("update users set password_hash = ?, updated_at = ? where email = ?")
+    let done = sqlx::query("update users set password_hash = ?, updated_at = ? where id = ?")
         .bind(hash)
         .bind(Timestamp::now())
-        .bind(email.trim())
+        .bind(id)
         .execute(db)
         .await?;
     if done.rows_affected() == 0 {
         return Err(Error::NotFound("user"));
     }
     Ok(())
+}
+
+/// A user changes their own password: `current` must be right (else an error on
+/// `current_password`), the new one follows the rules.
+pub async fn change_password(db: &Db, id: &UserId, current: &str, new: &str) -> Result<()> {
+    let hash: String = sqlx::query_scalar("select password_hash from users where id = ?")
+        .bind(id)
+        .fetch_optional(db)
+        .await?
+        .ok_or(Error::NotFound("user"))?;
+    if !verify_password(current.to_owned(), hash).await? {
+        return Err(Error::invalid(
+            "current_password",
+            "That is not your current password.",
+        ));
+    }
+    reset_password(db, id, new).await
+}
+
+/// What a session stores to prove it began under the user's current password.
+pub async fn session_stamp(db: &Db, id: &UserId) -> Result<Option<String>> {
+    let hash: Option<String> = sqlx::query_scalar("select password_hash from users where id = ?")
+        .bind(id)
+        .fetch_optional(db)
+        .await?;
+    Ok(hash.as_deref().map(stamp_of))
+}
+
+/// The user of a session, if it still exists and the password has not changed since the
+/// session's `stamp` was taken.
+pub async fn for_session(db: &Db, id: &UserId, stamp: &str) -> Result<Option<User>> {
+    let row: Option<(UserId, String, Role, Timestamp, String)> =
+        sqlx::query_as("select id, email, role, created_at, password_hash from users where id = ?")
+            .bind(id)
+            .fetch_optional(db)
+            .await?;
+    Ok(row
+        .filter(|r| crate::crypto::ct_eq(&stamp_of(&r.4), stamp))
+        .map(|(id, email, role, created_at, _)| User {
+            id,
+            email,
+            role,
+            created_at,
+        }))
+}
+
+/// A digest of the stored hash (which has a fresh salt each time a password is set): never
+/// the hash itself, which must not leave the database.
+fn stamp_of(hash: &str) -> String {
+    crate::crypto::sha256_hex(hash)
 }
 
 pub async fn set_role(db: &Db, id: &UserId, role: Role) -> Result<()> {

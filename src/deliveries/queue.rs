@@ -194,12 +194,13 @@ pub async fn next_due_at(db: &Db) -> Result<Option<Timestamp>> {
 pub async fn requeue_failed(
     conn: &mut SqliteConnection,
     endpoint_id: &EndpointId,
-    since: Timestamp,
+    range: (Timestamp, Option<Timestamp>),
     after: Option<&str>,
     upto: &str,
     limit: u32,
     now: Timestamp,
 ) -> Result<Vec<DeliveryId>> {
+    let (since, until) = range;
     // `floor` bounds the index range by time (ids start with their creation millisecond);
     // `created_at` stays the exact test.
     let floor = DeliveryId::floor_at(since.millis() - 1000);
@@ -208,7 +209,7 @@ pub async fn requeue_failed(
          where id in (
              select id from deliveries indexed by deliveries_endpoint_status
              where endpoint_id = ?2 and status = 'failed' and id >= ?3 and id > coalesce(?4, '') and id < ?5
-               and created_at >= ?6
+               and created_at >= ?6 and (?8 is null or created_at < ?8)
              order by id limit ?7)
          returning id",
     )
@@ -219,6 +220,7 @@ pub async fn requeue_failed(
     .bind(upto)
     .bind(since)
     .bind(limit)
+    .bind(until)
     .fetch_all(&mut *conn)
     .await?;
     ids.sort();
@@ -229,17 +231,20 @@ pub async fn requeue_failed(
 pub async fn count_failed_since(
     db: &Db,
     endpoint_id: &EndpointId,
-    since: Timestamp,
+    (since, until): (Timestamp, Option<Timestamp>),
     upto: &str,
 ) -> Result<i64> {
     Ok(sqlx::query_scalar(
         "select count(*) from deliveries indexed by deliveries_endpoint_status
-         where endpoint_id = ? and status = 'failed' and id >= ? and id < ? and created_at >= ?",
+         where endpoint_id = ? and status = 'failed' and id >= ? and id < ? and created_at >= ?
+           and (? is null or created_at < ?)",
     )
     .bind(endpoint_id)
     .bind(DeliveryId::floor_at(since.millis() - 1000))
     .bind(upto)
     .bind(since)
+    .bind(until)
+    .bind(until)
     .fetch_one(db)
     .await?)
 }

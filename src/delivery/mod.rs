@@ -159,15 +159,15 @@ impl DeliveryHandle {
         Ok(ingested)
     }
 
-    /// Starts a background job that requeues the endpoint's failed deliveries created since
-    /// `since`; progress is in the `replays` table. Conflict if one is running for it.
+    /// Starts a background job that requeues the endpoint's failed deliveries created in
+    /// `range`; progress is in the `replays` table. Conflict if one is running for it.
     pub async fn start_replay(
         &self,
         endpoint_id: &EndpointId,
-        since: crate::timestamp::Timestamp,
+        range: crate::replays::Range,
         requested_by: &str,
     ) -> Result<crate::replays::Replay> {
-        let job = crate::replays::create(&self.shared.db, endpoint_id, since, requested_by).await?;
+        let job = crate::replays::create(&self.shared.db, endpoint_id, range, requested_by).await?;
         self.replay_nudge.notify_one();
         Ok(job)
     }

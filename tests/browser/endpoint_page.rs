@@ -15,6 +15,10 @@ use crate::support::{Receiver, TestApp, wait_until};
 const WAIT: Duration = Duration::from_secs(10);
 
 #[tokio::test]
+#[cfg_attr(
+    not(has_chromium),
+    ignore = "Chromium is not installed: apt-get install chromium chromium-driver"
+)]
 async fn admin_sends_a_test_event_sees_the_result_inline_and_the_delivery_arrives_live() {
     // Arrange: an endpoint for a local receiver, created through the API.
     let Some(browser) = Browser::start_or_skip().await else {

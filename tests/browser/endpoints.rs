@@ -62,6 +62,10 @@ pub(crate) async fn text_of(driver: &WebDriver, css: &str) -> Option<String> {
 }
 
 #[tokio::test]
+#[cfg_attr(
+    not(has_chromium),
+    ignore = "Chromium is not installed: apt-get install chromium chromium-driver"
+)]
 async fn admin_creates_an_endpoint_sees_the_secret_once_toggles_and_deletes_it() {
     // Arrange: signed in, with one event type added through the catalog page.
     let Some(browser) = Browser::start_or_skip().await else {

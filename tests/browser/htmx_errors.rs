@@ -14,6 +14,10 @@ use crate::support::{Receiver, TestApp, wait_until};
 const WAIT: Duration = Duration::from_secs(10);
 
 #[tokio::test]
+#[cfg_attr(
+    not(has_chromium),
+    ignore = "Chromium is not installed: apt-get install chromium chromium-driver"
+)]
 async fn toggling_an_endpoint_deleted_meanwhile_shows_a_toast_and_keeps_the_switch() {
     // Arrange: the endpoint page is open, then the endpoint is deleted behind its back.
     let Some(browser) = Browser::start_or_skip().await else {

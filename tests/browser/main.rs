@@ -1,6 +1,6 @@
 //! Real-browser tests: headless Debian Chromium driven over WebDriver (chromedriver), against
-//! the real app. Without Chromium they skip with a message, except under `CI=true`, where a
-//! missing browser is a failure.
+//! the real app. Without Chromium (when the tests were built) they are `ignored`, with the
+//! reason; under `CI=true` the `tools` test of `tests/it` fails then.
 
 #[allow(dead_code, unused_imports)] // the browser tests use only part of the shared support
 #[path = "../it/support/mod.rs"]
@@ -20,6 +20,10 @@ use driver::Browser;
 use support::{ADMIN_EMAIL, ADMIN_PASSWORD, TestApp, wait_until};
 
 #[tokio::test]
+#[cfg_attr(
+    not(has_chromium),
+    ignore = "Chromium is not installed: apt-get install chromium chromium-driver"
+)]
 async fn admin_signs_in_through_the_login_form_and_lands_on_the_overview() {
     // Arrange
     let Some(browser) = Browser::start_or_skip().await else {
@@ -82,6 +86,10 @@ async fn admin_signs_in_through_the_login_form_and_lands_on_the_overview() {
 }
 
 #[tokio::test]
+#[cfg_attr(
+    not(has_chromium),
+    ignore = "Chromium is not installed: apt-get install chromium chromium-driver"
+)]
 async fn first_run_setup_in_the_browser_creates_the_admin() {
     // Arrange
     let Some(browser) = Browser::start_or_skip().await else {

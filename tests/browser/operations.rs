@@ -21,6 +21,10 @@ async fn delivery_of(api: &ApiClient, event: &str) -> Value {
 }
 
 #[tokio::test]
+#[cfg_attr(
+    not(has_chromium),
+    ignore = "Chromium is not installed: apt-get install chromium chromium-driver"
+)]
 async fn retry_now_and_a_bulk_replay_update_the_pages_in_place() {
     // Arrange: two deliveries failed (no retries) on a receiver answering 500, then fixed.
     let Some(browser) = Browser::start_or_skip().await else {
@@ -110,6 +114,18 @@ async fn retry_now_and_a_bulk_replay_update_the_pages_in_place() {
     let start = driver.find(By::Id("replay-start")).await.unwrap();
     start.scroll_into_view().await.unwrap();
     start.click().await.unwrap();
+    // It asks first, in place: how many deliveries, and a button to go ahead.
+    let confirm = wait_until(WAIT, "the replay asks first", || async {
+        driver.find(By::Id("replay-confirm")).await.ok()
+    })
+    .await;
+    assert!(
+        text_of(driver, "#replay-preview")
+            .await
+            .unwrap()
+            .contains("This will retry")
+    );
+    confirm.click().await.unwrap();
 
     // Assert 2: the bar fills and the job reports completion, still on the same page.
     let bar = wait_until(WAIT, "the replay completes", || async {

@@ -2,10 +2,12 @@
 //! talks HTTP to it (or runs the real binary). One test binary, so it links once.
 
 mod api_cursors;
+mod api_event_type_edits;
 mod api_event_types;
 mod api_events;
 mod api_keys;
 mod api_openapi;
+mod api_replays;
 mod api_webhooks;
 mod auth;
 mod backup;
@@ -21,14 +23,18 @@ mod delivery_signing;
 mod durability;
 mod harness;
 mod pages;
+mod passwords;
 mod roles;
 mod setup;
 mod startup;
 mod support;
+mod tools;
 mod ui_deliveries;
 mod ui_endpoint_page;
 mod ui_endpoints;
+mod ui_event_types;
 mod ui_events;
 mod ui_htmx_errors;
 mod ui_overview;
+mod ui_replay_preview;
 mod ui_replays;

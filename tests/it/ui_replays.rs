@@ -12,7 +12,7 @@ use crate::support::{ADMIN_EMAIL, ADMIN_PASSWORD, TestClient, html, wait_until};
 
 /// An endpoint whose deliveries fail at once (no retries) on a receiver answering 500, and
 /// `n` events sent to it, all failed. Returns (endpoint id, event ids oldest first).
-async fn failed_deliveries(env: &Env, hook: &Hook, n: usize) -> (String, Vec<String>) {
+pub(crate) async fn failed_deliveries(env: &Env, hook: &Hook, n: usize) -> (String, Vec<String>) {
     env.event_type("order.created").await;
     let wh = env
         .webhook(json!({"url": hook.url(), "events": ["order.created"], "retry_count": 0}))

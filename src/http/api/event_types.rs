@@ -9,7 +9,7 @@ use utoipa::ToSchema;
 
 use super::{ApiJson, ApiQuery, ApiResult, Auth, ListQuery, Page, WebhooksRead, WebhooksWrite};
 use crate::error::Error;
-use crate::event_types::{self, EventType, NewEventType};
+use crate::event_types::{self, EventType, EventTypeChanges, NewEventType};
 use crate::state::AppState;
 
 pub fn router() -> Router<AppState> {
@@ -20,7 +20,9 @@ pub fn router() -> Router<AppState> {
         )
         .route(
             "/event-types/{name}",
-            delete(archive_event_type).get(get_event_type),
+            delete(archive_event_type)
+                .get(get_event_type)
+                .patch(update_event_type),
         )
 }
 
@@ -62,6 +64,19 @@ pub struct EventTypeIn {
     description: String,
     /// A JSON object.
     example: Option<serde_json::Value>,
+}
+
+/// Changes to an event type; absent fields stay as they are.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EventTypePatch {
+    description: Option<String>,
+    /// A JSON object; `null` removes the example.
+    #[serde(default, deserialize_with = "crate::endpoints::double_option")]
+    #[schema(value_type = Option<Object>)]
+    example: Option<Option<serde_json::Value>>,
+    /// `true` archives the type (new events of it are refused), `false` restores it.
+    archived: Option<bool>,
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
@@ -139,4 +154,23 @@ async fn archive_event_type(
     Path(name): Path<String>,
 ) -> ApiResult<Json<EventTypeOut>> {
     Ok(Json(event_types::archive(&state.db, &name).await?.into()))
+}
+
+/// Change an event type's description or example, or archive or restore it.
+#[utoipa::path(patch, path = "/api/v1/event-types/{name}", tag = "event-types", request_body = EventTypePatch,
+    responses((status = 200, description = "OK", body = EventTypeOut), (status = 404, description = "Not found", body = super::ErrorBody), (status = 422, description = "Validation failed: one details entry per field", body = super::ErrorBody)))]
+async fn update_event_type(
+    State(state): State<AppState>,
+    _: Auth<WebhooksWrite>,
+    Path(name): Path<String>,
+    ApiJson(body): ApiJson<EventTypePatch>,
+) -> ApiResult<Json<EventTypeOut>> {
+    let changes = EventTypeChanges {
+        description: body.description,
+        example: body.example,
+        archived: body.archived,
+    };
+    Ok(Json(
+        event_types::update(&state.db, &name, changes).await?.into(),
+    ))
 }

@@ -4,17 +4,17 @@ use axum::Json;
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use super::{ErrorBody, event_types, events, webhooks};
+use super::{ErrorBody, event_types, events, replays, webhooks};
 
 #[derive(OpenApi)]
 #[openapi(
     info(title = "hookd API", description = "Send events; hookd signs and delivers them to every subscribed endpoint."),
     paths(
         event_types::list_event_types, event_types::create_event_type, event_types::get_event_type,
-        event_types::archive_event_type,
+        event_types::update_event_type, event_types::archive_event_type,
         webhooks::list_webhooks, webhooks::create_webhook, webhooks::get_webhook, webhooks::update_webhook,
         webhooks::delete_webhook, webhooks::rotate_webhook_secret, webhooks::test_webhook, webhooks::test_url,
-        webhooks::list_webhook_deliveries,
+        webhooks::list_webhook_deliveries, replays::start_replay, replays::get_replay,
         events::create_event, events::list_events, events::get_event, events::get_delivery, events::retry_delivery,
     ),
     components(schemas(ErrorBody)),

@@ -19,6 +19,7 @@ use crate::state::AppState;
 mod event_types;
 mod events;
 mod meta;
+mod replays;
 mod webhooks;
 
 pub use meta::openapi_json;
@@ -29,6 +30,7 @@ pub fn router(state: AppState) -> Router<AppState> {
         .merge(event_types::router())
         .merge(webhooks::router())
         .merge(events::router())
+        .merge(replays::router())
         .layer(DefaultBodyLimit::max(limit))
 }
 

@@ -11,7 +11,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde::Deserialize;
 
-use super::ctx::{USER_KEY, safe_next};
+use super::ctx::safe_next;
 use super::{Chrome, CsrfForm, Ctx, FormErrors, HtmlResult, NoFields, paths};
 use crate::error::{Error, FieldErrors};
 use crate::state::AppState;
@@ -73,15 +73,7 @@ async fn login(
         Err(e) => return Err(e.into()),
         Ok(()) => match users::authenticate(&state.db, &form.email, &form.password).await? {
             Some(user) => {
-                // A new session id at login defeats session fixation.
-                ctx.session
-                    .cycle_id()
-                    .await
-                    .map_err(|e| Error::Internal(e.into()))?;
-                ctx.session
-                    .insert(USER_KEY, &user.id)
-                    .await
-                    .map_err(|e| Error::Internal(e.into()))?;
+                ctx.sign_in(&state.db, &user).await?;
                 tracing::info!(user = %user.id, "signed in");
                 return Ok(ctx.redirect(&next));
             }
@@ -175,14 +167,7 @@ async fn setup(
     match result {
         Ok(user) => {
             state.setup.spend();
-            ctx.session
-                .cycle_id()
-                .await
-                .map_err(|e| Error::Internal(e.into()))?;
-            ctx.session
-                .insert(USER_KEY, &user.id)
-                .await
-                .map_err(|e| Error::Internal(e.into()))?;
+            ctx.sign_in(&state.db, &user).await?;
             ctx.flash(
                 "success",
                 format!(

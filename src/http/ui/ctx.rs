@@ -16,7 +16,9 @@ use crate::ids::UserId;
 use crate::state::AppState;
 use crate::users::{self, User};
 
-pub(super) const USER_KEY: &str = "user_id";
+const USER_KEY: &str = "user_id";
+/// The user's `session_stamp` when the session began: a changed password ends the session.
+const STAMP_KEY: &str = "user_stamp";
 pub(super) const CSRF_KEY: &str = "csrf";
 const FLASH_KEY: &str = "flash";
 
@@ -108,6 +110,25 @@ impl Ctx {
         }
     }
 
+    /// Makes this session `user`'s, under a new id (no session fixation); also after the user
+    /// changed their password, so this session is the one that stays.
+    pub async fn sign_in(&self, db: &crate::db::Db, user: &User) -> Result<(), Error> {
+        let stamp = users::session_stamp(db, &user.id)
+            .await?
+            .ok_or(Error::NotFound("user"))?;
+        let internal = |e: tower_sessions::session::Error| Error::Internal(e.into());
+        self.session.cycle_id().await.map_err(internal)?;
+        self.session
+            .insert(USER_KEY, &user.id)
+            .await
+            .map_err(internal)?;
+        self.session
+            .insert(STAMP_KEY, stamp)
+            .await
+            .map_err(internal)?;
+        Ok(())
+    }
+
     /// After a successful form: a normal redirect, or `HX-Redirect` for htmx (fetch would
     /// otherwise follow a 303 and swap a whole page into the form).
     pub fn redirect(&self, to: &str) -> Response {
@@ -177,8 +198,10 @@ impl FromRequestParts<AppState> for Ctx {
                 t
             }
         };
-        let user = match session.get::<UserId>(USER_KEY).await {
-            Ok(Some(id)) => users::get(&state.db, &id)
+        let id = session.get::<UserId>(USER_KEY).await.ok().flatten();
+        let stamp = session.get::<String>(STAMP_KEY).await.ok().flatten();
+        let user = match (id, stamp) {
+            (Some(id), Some(stamp)) => users::for_session(&state.db, &id, &stamp)
                 .await
                 .map_err(|e| HtmlError(e).into_response())?,
             _ => None,

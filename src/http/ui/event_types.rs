@@ -1,4 +1,5 @@
-//! Event-type catalog page: the table, an add form and archive buttons (admins only).
+//! Event-type catalog page: the table, an add form, and per type an edit form and archive or
+//! unarchive buttons (admins only).
 
 use askama::Template;
 use askama_web::WebTemplate;
@@ -11,7 +12,7 @@ use serde::Deserialize;
 
 use super::{Admin, Chrome, CsrfForm, Ctx, FormErrors, HtmlResult, NoFields, SignedIn, paths};
 use crate::error::{Error, FieldErrors};
-use crate::event_types::{self, EventType, NewEventType};
+use crate::event_types::{self, EventType, EventTypeChanges, NewEventType};
 use crate::state::AppState;
 
 pub fn router() -> Router<AppState> {
@@ -21,6 +22,8 @@ pub fn router() -> Router<AppState> {
             get(list_event_types).post(create_event_type),
         )
         .route("/event-types/{name}/archive", post(archive_event_type))
+        .route("/event-types/{name}/unarchive", post(unarchive_event_type))
+        .route("/event-types/{name}/edit", post(edit_event_type))
 }
 
 #[derive(Template, WebTemplate)]
@@ -31,6 +34,34 @@ struct EventTypesPage {
     show_archived: bool,
     form: AddForm,
     errors: FormErrors,
+    /// A refused edit: the row's form shows what was typed and why.
+    edit: Option<(String, EditForm, FormErrors)>,
+    no_errors: FormErrors,
+}
+
+impl EventTypesPage {
+    fn edit_of(&self, t: &EventType) -> Option<&(String, EditForm, FormErrors)> {
+        self.edit.as_ref().filter(|(name, _, _)| *name == t.name)
+    }
+    fn edit_description(&self, t: &EventType) -> String {
+        self.edit_of(t)
+            .map_or_else(|| t.description.clone(), |e| e.1.description.clone())
+    }
+    fn edit_example(&self, t: &EventType) -> String {
+        self.edit_of(t)
+            .map_or_else(|| t.example_pretty(), |e| e.1.example.clone())
+    }
+    fn edit_errors(&self, t: &EventType) -> &FormErrors {
+        self.edit_of(t).map_or(&self.no_errors, |e| &e.2)
+    }
+}
+
+#[derive(Deserialize, Default)]
+struct EditForm {
+    #[serde(default)]
+    description: String,
+    #[serde(default)]
+    example: String,
 }
 
 #[derive(Deserialize, Default)]
@@ -61,6 +92,8 @@ async fn page(
         show_archived,
         form,
         errors,
+        edit: None,
+        no_errors: FieldErrors::default(),
     })
 }
 
@@ -148,10 +181,78 @@ async fn archive_event_type(
     ctx.flash(
         "success",
         format!(
-            "Archived {}; it can no longer be sent or subscribed to. Add it again to restore it.",
+            "Archived {}; it can no longer be sent or subscribed to. Unarchive it (under Show archived) to restore it.",
             t.name
         ),
     )
     .await;
     Ok(ctx.redirect(paths::EVENT_TYPES))
+}
+
+async fn unarchive_event_type(
+    State(state): State<AppState>,
+    Admin(ctx, user): Admin,
+    Path(name): Path<String>,
+    CsrfForm(_): CsrfForm<NoFields>,
+) -> HtmlResult {
+    let changes = EventTypeChanges {
+        archived: Some(false),
+        ..EventTypeChanges::default()
+    };
+    let t = event_types::update(&state.db, &name, changes).await?;
+    tracing::info!(user = %user.id, event_type = %t.name, "event type unarchived");
+    ctx.flash(
+        "success",
+        format!("Restored {}; applications can send it again.", t.name),
+    )
+    .await;
+    Ok(ctx.redirect(paths::EVENT_TYPES))
+}
+
+async fn edit_event_type(
+    State(state): State<AppState>,
+    Admin(ctx, user): Admin,
+    Path(name): Path<String>,
+    CsrfForm(form): CsrfForm<EditForm>,
+) -> HtmlResult {
+    let saved = match parse_example(&form.example) {
+        Ok(example) => {
+            let changes = EventTypeChanges {
+                description: Some(form.description.clone()),
+                example: Some(example),
+                archived: None,
+            };
+            event_types::update(&state.db, &name, changes).await
+        }
+        Err(e) => Err(e),
+    };
+    match saved {
+        Ok(t) => {
+            tracing::info!(user = %user.id, event_type = %t.name, "event type edited");
+            ctx.flash("success", format!("Saved {}.", t.name)).await;
+            let back = if t.archived {
+                format!("{}?archived=1", paths::EVENT_TYPES)
+            } else {
+                paths::EVENT_TYPES.to_owned()
+            };
+            Ok(ctx.redirect(&back))
+        }
+        Err(Error::Invalid(errors)) => {
+            let archived = event_types::get(&state.db, &name)
+                .await?
+                .is_some_and(|t| t.archived);
+            let chrome = ctx.chrome("event-types", "Event types").await;
+            let mut page = page(
+                &state,
+                chrome,
+                archived,
+                AddForm::default(),
+                FieldErrors::default(),
+            )
+            .await?;
+            page.edit = Some((name, form, errors));
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
+        }
+        Err(e) => Err(e.into()),
+    }
 }

@@ -2,6 +2,7 @@
 //! needs, `extract` the extractors that own identity (`SignedIn`, `Admin`) and input
 //! (`CsrfForm`), `error` how domain errors render, `paths` every address.
 
+mod account;
 mod api_keys;
 mod auth;
 mod catalog;
@@ -50,6 +51,7 @@ pub fn router(state: AppState, sessions: SqliteStore) -> Router<AppState> {
         .with_expiry(Expiry::OnInactivity(timeout));
     Router::new()
         .merge(auth::router())
+        .merge(account::router())
         .merge(overview::router())
         .merge(api_keys::router())
         .merge(endpoints::router())

@@ -13,6 +13,8 @@ pub const EVENTS: &str = "/events";
 pub const EVENT_TYPES: &str = "/event-types";
 pub const API_KEYS: &str = "/api-keys";
 pub const USERS: &str = "/users";
+pub const ACCOUNT: &str = "/account";
+pub const ACCOUNT_PASSWORD: &str = "/account/password";
 
 /// The login page that sends the user on to `next` (a path on this site) afterwards.
 pub fn login_then(next: &str) -> String {

@@ -1,5 +1,6 @@
-//! Bulk replay on the endpoint page: the admin form "retry all failed deliveries since…" and the
-//! latest job's progress, which refreshes itself (htmx polls `/replays/{id}`) while it runs.
+//! Bulk replay on the endpoint page: the admin form "retry all failed deliveries since…", which
+//! first answers with how many that is and a confirm button (`…/replays/preview`), and the latest
+//! job's progress, which refreshes itself (htmx polls `/replays/{id}`) while it runs.
 
 use askama::Template;
 use askama_web::WebTemplate;
@@ -15,7 +16,7 @@ use crate::endpoints;
 use crate::error::{Error, FieldErrors};
 use crate::http::PathId;
 use crate::ids::{EndpointId, ReplayId};
-use crate::replays::{self, Outcomes, Replay};
+use crate::replays::{self, Outcomes, Range, Replay};
 use crate::state::AppState;
 use crate::timestamp::Timestamp;
 
@@ -35,6 +36,7 @@ const PRESETS: [(&str, &str, u64); 5] = [
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/webhooks/{id}/replays", post(start_replay))
+        .route("/webhooks/{id}/replays/preview", post(preview_replay))
         .route("/replays/{id}", get(show_replay))
 }
 
@@ -80,8 +82,26 @@ pub struct ReplayPanel {
     latest: Option<ProgressFragment>,
     since: String,
     preset: String,
+    until: String,
+    /// The answer to the form: how many deliveries the job would retry, and a confirm button.
+    preview: Option<Preview>,
     errors: FormErrors,
     now_utc: String,
+}
+
+pub struct Preview {
+    range: Range,
+    count: i64,
+}
+
+impl Preview {
+    /// The range for the confirm form's hidden fields, exact to the millisecond.
+    fn since_value(&self) -> String {
+        self.range.since.rfc3339()
+    }
+    fn until_value(&self) -> String {
+        self.range.until.map(|t| t.rfc3339()).unwrap_or_default()
+    }
 }
 
 impl ReplayPanel {
@@ -108,6 +128,8 @@ pub async fn panel(
         latest,
         since: String::new(),
         preset: "24h".to_owned(),
+        until: String::new(),
+        preview: None,
         errors: FieldErrors::default(),
         now_utc: Timestamp::now().form_utc(),
     })
@@ -129,11 +151,13 @@ struct ReplayForm {
     since: String,
     #[serde(default)]
     preset: String,
+    #[serde(default)]
+    until: String,
 }
 
 impl ReplayForm {
-    /// The start of the range: the typed time (UTC) wins over the preset.
-    fn since(&self, now: Timestamp) -> Result<Timestamp, FieldErrors> {
+    /// The range: from the typed time (UTC), which wins over the preset, to the optional end.
+    fn range(&self, now: Timestamp) -> Result<Range, FieldErrors> {
         let typed = self.since.trim();
         let since = if !typed.is_empty() {
             Timestamp::parse_form_utc(typed).ok_or_else(|| {
@@ -147,14 +171,44 @@ impl ReplayForm {
                 "Choose a start time, or one of the ranges.",
             ));
         };
-        if since > now {
-            return Err(FieldErrors::single(
-                "since",
-                "That time is in the future; choose one in the past.",
-            ));
+        let until = match self.until.trim() {
+            "" => None,
+            typed => Some(Timestamp::parse_form_utc(typed).ok_or_else(|| {
+                FieldErrors::single("until", "Use a date and time like 2026-11-23T18:00 (UTC).")
+            })?),
+        };
+        match Range::new(since, until, now) {
+            Ok(range) => Ok(range),
+            Err(Error::Invalid(errors)) => Err(errors),
+            Err(e) => Err(FieldErrors::single("form", e.to_string())),
         }
-        Ok(since)
     }
+}
+
+/// Answers the form with the number of deliveries it would retry and a button that starts it.
+async fn preview_replay(
+    State(state): State<AppState>,
+    Admin(ctx, _): Admin,
+    PathId(id): PathId<EndpointId>,
+    CsrfForm(form): CsrfForm<ReplayForm>,
+) -> HtmlResult {
+    let endpoint = endpoints::get(&state.db, &id).await?;
+    let mut panel = panel(&state, &ctx.csrf, true, &id).await?;
+    let status = match form.range(Timestamp::now()) {
+        Ok(range) => {
+            let count = replays::preview(&state.db, &id, range).await?;
+            panel.preview = Some(Preview { range, count });
+            StatusCode::OK
+        }
+        Err(errors) => {
+            panel.errors = errors;
+            StatusCode::UNPROCESSABLE_ENTITY
+        }
+    };
+    panel.since = form.since;
+    panel.preset = form.preset;
+    panel.until = form.until;
+    Ok(with_status(&ctx, status, panel, endpoint.spec.name, &id).await)
 }
 
 async fn start_replay(
@@ -164,8 +218,8 @@ async fn start_replay(
     CsrfForm(form): CsrfForm<ReplayForm>,
 ) -> HtmlResult {
     let endpoint = endpoints::get(&state.db, &id).await?;
-    let started = match form.since(Timestamp::now()) {
-        Ok(since) => state.delivery.start_replay(&id, since, &user.email).await,
+    let started = match form.range(Timestamp::now()) {
+        Ok(range) => state.delivery.start_replay(&id, range, &user.email).await,
         Err(errors) => Err(Error::Invalid(errors)),
     };
     let (status, errors) = match started {
@@ -195,6 +249,7 @@ async fn start_replay(
     let mut panel = panel(&state, &ctx.csrf, true, &id).await?;
     panel.since = form.since;
     panel.preset = form.preset;
+    panel.until = form.until;
     panel.errors = errors;
     Ok(with_status(&ctx, status, panel, endpoint.spec.name, &id).await)
 }
@@ -251,15 +306,16 @@ mod tests {
         ReplayForm {
             since: since.into(),
             preset: preset.into(),
+            until: String::new(),
         }
     }
 
     #[test]
     fn a_typed_time_wins_over_the_preset_and_is_utc() {
         let now = Timestamp::parse_rfc3339("2026-11-23T12:00:00Z").unwrap();
-        let t = form("2026-11-23T10:30", "24h").since(now).unwrap();
+        let t = form("2026-11-23T10:30", "24h").range(now).unwrap().since;
         assert_eq!(t.rfc3339(), "2026-11-23T10:30:00Z");
-        let t = form(" ", "1h").since(now).unwrap();
+        let t = form(" ", "1h").range(now).unwrap().since;
         assert_eq!(t.rfc3339(), "2026-11-23T11:00:00Z");
     }
 
@@ -272,8 +328,22 @@ mod tests {
             form("soon", "1h"),
             form("2026-11-23T12:01", ""),
         ] {
-            let errors = f.since(now).unwrap_err();
+            let errors = f.range(now).unwrap_err();
             assert!(errors.get("since").is_some());
+        }
+    }
+
+    #[test]
+    fn an_end_is_optional_and_must_come_after_the_start() {
+        let now = Timestamp::parse_rfc3339("2026-11-23T12:00:00Z").unwrap();
+        let mut f = form("2026-11-23T10:00", "");
+        assert_eq!(f.range(now).unwrap().until, None);
+        f.until = "2026-11-23T11:00".into();
+        let until = f.range(now).unwrap().until.unwrap();
+        assert_eq!(until.rfc3339(), "2026-11-23T11:00:00Z");
+        for bad in ["2026-11-23T10:00", "2026-11-23T09:00", "later"] {
+            f.until = bad.into();
+            assert!(f.range(now).unwrap_err().get("until").is_some(), "{bad}");
         }
     }
 }

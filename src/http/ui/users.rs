@@ -1,4 +1,4 @@
-//! Users page (admins only): list, add, change role, remove.
+//! Users page (admins only): list, add, change role, set a new password, remove.
 
 use askama::Template;
 use askama_web::WebTemplate;
@@ -9,7 +9,7 @@ use axum::response::IntoResponse;
 use axum::routing::{get, post};
 use serde::Deserialize;
 
-use super::{Admin, Chrome, CsrfForm, FormErrors, HtmlResult, NoFields, paths};
+use super::{Admin, Chrome, CsrfForm, Ctx, FormErrors, HtmlResult, NoFields, paths};
 use crate::error::{Error, FieldErrors};
 use crate::http::PathId;
 use crate::ids::UserId;
@@ -21,6 +21,7 @@ pub fn router() -> Router<AppState> {
         .route(paths::USERS, get(list_users).post(create_user))
         .route("/users/{id}/role", post(change_role))
         .route("/users/{id}/delete", post(delete_user))
+        .route("/users/{id}/password", post(reset_password))
 }
 
 #[derive(Template, WebTemplate)]
@@ -32,17 +33,38 @@ struct UsersPage {
     email: String,
     role: String,
     errors: FormErrors,
+    /// A refused new password: that row's form opens with the reasons.
+    reset: Option<(UserId, FormErrors)>,
+    no_errors: FormErrors,
+}
+
+impl UsersPage {
+    fn reset_errors(&self, u: &User) -> &FormErrors {
+        match &self.reset {
+            Some((id, errors)) if *id == u.id => errors,
+            _ => &self.no_errors,
+        }
+    }
+}
+
+impl UsersPage {
+    /// The page with empty forms.
+    async fn load(state: &AppState, ctx: &Ctx, me: User) -> Result<UsersPage, Error> {
+        Ok(UsersPage {
+            chrome: ctx.chrome("users", "Users").await,
+            users: users::list(&state.db).await?,
+            me,
+            email: String::new(),
+            role: "viewer".into(),
+            errors: FieldErrors::default(),
+            reset: None,
+            no_errors: FieldErrors::default(),
+        })
+    }
 }
 
 async fn list_users(State(state): State<AppState>, Admin(ctx, me): Admin) -> HtmlResult<UsersPage> {
-    Ok(UsersPage {
-        chrome: ctx.chrome("users", "Users").await,
-        users: users::list(&state.db).await?,
-        me,
-        email: String::new(),
-        role: "viewer".into(),
-        errors: FieldErrors::default(),
-    })
+    Ok(UsersPage::load(&state, &ctx, me).await?)
 }
 
 #[derive(Deserialize)]
@@ -75,12 +97,10 @@ async fn create_user(
         }
         Err(Error::Invalid(errors)) => {
             let page = UsersPage {
-                chrome: ctx.chrome("users", "Users").await,
-                users: users::list(&state.db).await?,
-                me,
                 email: form.email,
                 role: form.role,
                 errors,
+                ..UsersPage::load(&state, &ctx, me).await?
             };
             Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
         }
@@ -125,4 +145,55 @@ async fn delete_user(
         Err(e) => return Err(e.into()),
     }
     Ok(ctx.redirect(paths::USERS))
+}
+
+#[derive(Deserialize)]
+struct PasswordForm {
+    #[serde(default)]
+    password: String,
+    #[serde(default)]
+    password_confirm: String,
+}
+
+/// An admin sets someone's password (they forgot it): their sessions end.
+async fn reset_password(
+    State(state): State<AppState>,
+    Admin(ctx, me): Admin,
+    PathId(id): PathId<UserId>,
+    CsrfForm(form): CsrfForm<PasswordForm>,
+) -> HtmlResult {
+    let user = users::get(&state.db, &id)
+        .await?
+        .ok_or(Error::NotFound("user"))?;
+    let result =
+        match users::validate_new_password(&form.password, &form.password_confirm).into_result() {
+            Ok(()) => users::reset_password(&state.db, &id, &form.password).await,
+            Err(e) => Err(e),
+        };
+    match result {
+        Ok(()) => {
+            if id == me.id {
+                // Their own: this session stays, as on the account page.
+                ctx.sign_in(&state.db, &me).await?;
+            }
+            tracing::info!(admin = %me.id, user = %id, "password set by an admin");
+            ctx.flash(
+                "success",
+                format!(
+                    "Set a new password for {}; they were signed out everywhere.",
+                    user.email
+                ),
+            )
+            .await;
+            Ok(ctx.redirect(paths::USERS))
+        }
+        Err(Error::Invalid(errors)) => {
+            let page = UsersPage {
+                reset: Some((id, errors)),
+                ..UsersPage::load(&state, &ctx, me).await?
+            };
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
+        }
+        Err(e) => Err(e.into()),
+    }
 }
