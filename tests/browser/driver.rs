@@ -27,6 +27,11 @@ impl Browser {
     /// Starts a browser, or returns `None` after saying why the test is skipped. Under
     /// `CI=true` a missing browser panics instead: CI must not pass by skipping.
     pub async fn start_or_skip() -> Option<Browser> {
+        Browser::start_in_zone_or_skip(None).await
+    }
+
+    /// As `start_or_skip`, with the browser's time zone set (`TZ`, e.g. `Asia/Kolkata`).
+    pub async fn start_in_zone_or_skip(zone: Option<&str>) -> Option<Browser> {
         let missing: Vec<&str> = [CHROMIUM, CHROMEDRIVER]
             .into_iter()
             .filter(|p| !Path::new(p).exists())
@@ -43,12 +48,17 @@ impl Browser {
             let _ = writeln!(std::io::stderr(), "SKIPPED browser test: {why}");
             return None;
         }
-        Some(Browser::start().await)
+        Some(Browser::start(zone).await)
     }
 
-    async fn start() -> Browser {
+    async fn start(zone: Option<&str>) -> Browser {
         let port = free_port();
-        let chromedriver = Command::new(CHROMEDRIVER)
+        let mut command = Command::new(CHROMEDRIVER);
+        if let Some(zone) = zone {
+            // Chromium, started by chromedriver, inherits it.
+            command.env("TZ", zone);
+        }
+        let chromedriver = command
             .arg(format!("--port={port}"))
             // Its own process group, so Chromium goes down with it even if a test panics
             // before `quit`.

@@ -10,6 +10,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde::Deserialize;
 
+use super::local_time::{TypedZone, utc_text};
 use super::{Admin, Chrome, CsrfForm, Ctx, FormErrors, HtmlResult, SignedIn, paths};
 use crate::endpoints;
 use crate::error::{Error, FieldErrors};
@@ -60,6 +61,11 @@ impl ProgressFragment {
         })
     }
 
+    /// When the job's window starts, in UTC (the `<time>` beside it shows local time).
+    fn since_utc(&self) -> String {
+        utc_text(self.r.since)
+    }
+
     /// Percent requeued, for the bar's text fallback.
     fn percent(&self) -> i64 {
         if self.r.total <= 0 {
@@ -82,9 +88,15 @@ pub struct ReplayPanel {
     preset: String,
     errors: FormErrors,
     now_utc: String,
+    /// The zone `since` was typed in (sent back with the form).
+    zone: TypedZone,
 }
 
 impl ReplayPanel {
+    /// A replay is running, or its outcomes are still coming in (the progress polls).
+    pub fn is_active(&self) -> bool {
+        self.latest.as_ref().is_some_and(|l| l.poll)
+    }
     fn presets(&self) -> &'static [(&'static str, &'static str, u64)] {
         &PRESETS
     }
@@ -110,6 +122,7 @@ pub async fn panel(
         preset: "24h".to_owned(),
         errors: FieldErrors::default(),
         now_utc: Timestamp::now().form_utc(),
+        zone: TypedZone::default(),
     })
 }
 
@@ -129,15 +142,30 @@ struct ReplayForm {
     since: String,
     #[serde(default)]
     preset: String,
+    /// Minutes east of UTC that `since` was typed at (app.js); empty: UTC.
+    #[serde(default)]
+    tz_offset: String,
 }
 
 impl ReplayForm {
-    /// The start of the range: the typed time (UTC) wins over the preset.
+    fn zone(&self) -> TypedZone {
+        TypedZone::from_field(&self.tz_offset)
+    }
+
+    /// The start of the range: the typed time (in the browser's zone, else UTC) wins over the
+    /// preset.
     fn since(&self, now: Timestamp) -> Result<Timestamp, FieldErrors> {
         let typed = self.since.trim();
+        let zone = self.zone();
         let since = if !typed.is_empty() {
-            Timestamp::parse_form_utc(typed).ok_or_else(|| {
-                FieldErrors::single("since", "Use a date and time like 2026-11-23T10:00 (UTC).")
+            zone.parse(typed).ok_or_else(|| {
+                FieldErrors::single(
+                    "since",
+                    format!(
+                        "Use a date and time like 2026-11-23T10:00 ({}).",
+                        zone.label()
+                    ),
+                )
             })?
         } else if let Some((_, _, secs)) = PRESETS.iter().find(|p| p.0 == self.preset) {
             now.minus(std::time::Duration::from_secs(*secs))
@@ -178,9 +206,10 @@ async fn start_replay(
             ctx.flash(
                 "success",
                 format!(
-                    "Replay started: {} failed deliver{} will be sent again.",
+                    "Replay started: {} deliver{} that failed since {} will be sent again.",
                     job.total,
-                    if job.total == 1 { "y" } else { "ies" }
+                    if job.total == 1 { "y" } else { "ies" },
+                    form.zone().echo(job.since),
                 ),
             )
             .await;
@@ -193,6 +222,7 @@ async fn start_replay(
         Err(e) => return Err(e.into()),
     };
     let mut panel = panel(&state, &ctx.csrf, true, &id).await?;
+    panel.zone = form.zone();
     panel.since = form.since;
     panel.preset = form.preset;
     panel.errors = errors;
@@ -251,6 +281,7 @@ mod tests {
         ReplayForm {
             since: since.into(),
             preset: preset.into(),
+            tz_offset: String::new(),
         }
     }
 
