@@ -29,3 +29,5 @@ mod ui_events;
 mod ui_htmx_errors;
 mod ui_overview;
 mod ui_replays;
+mod ui_times;
+mod ui_wording;
