@@ -217,6 +217,7 @@ async fn admin_creates_an_endpoint_sees_the_secret_once_toggles_and_deletes_it()
     browser.screenshot("endpoint-created.png").await;
 
     driver.refresh().await.unwrap();
+    open_panel(driver, "secret-details").await;
     let masked = wait_until(WAIT, "the masked secret shows", || async {
         text_of(driver, "#masked-secret").await
     })
@@ -259,7 +260,6 @@ async fn admin_creates_an_endpoint_sees_the_secret_once_toggles_and_deletes_it()
     );
 
     // Act 4: rotate asks first (window.confirm), then reveals a new secret.
-    open_panel(driver, "secret-details").await;
     driver
         .find(By::XPath("//button[normalize-space()='Rotate secret']"))
         .await
