@@ -26,7 +26,7 @@ async fn setup_page_is_not_found_without_the_token_or_with_a_wrong_one() {
                 ("password_confirm", ADMIN_PASSWORD),
                 ("csrf_token", &csrf),
             ],
-            StatusCode::GONE,
+            StatusCode::NOT_FOUND,
         )
         .await;
     // Nobody was created: the admin cannot sign in.
@@ -94,7 +94,7 @@ async fn setup_link_is_dead_once_the_admin_exists() {
                 ("password_confirm", "intruder password"),
                 ("csrf_token", &csrf),
             ],
-            StatusCode::NOT_FOUND,
+            StatusCode::GONE,
         )
         .await;
     other
