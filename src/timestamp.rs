@@ -70,7 +70,11 @@ impl Timestamp {
     }
     /// `YYYY-MM-DDTHH:MM` in UTC: the value of a `datetime-local` input showing this instant.
     pub fn form_utc(self) -> String {
-        let dt = self.datetime();
+        self.form_at(time::UtcOffset::UTC)
+    }
+    /// `YYYY-MM-DDTHH:MM` on a clock at `offset`.
+    pub fn form_at(self, offset: time::UtcOffset) -> String {
+        let dt = self.datetime().to_offset(offset);
         format!(
             "{:04}-{:02}-{:02}T{:02}:{:02}",
             dt.year(),

@@ -9,7 +9,8 @@ use thirtyfour::prelude::*;
 
 use crate::driver::Browser;
 use crate::endpoints::{open_panel, sign_in, text_of};
-use crate::support::{Receiver, TestApp, wait_until};
+use crate::phone::js_number;
+use crate::support::{Receiver, TestApp, datetime_local, wait_until};
 
 const WAIT: Duration = Duration::from_secs(15);
 
@@ -91,14 +92,10 @@ async fn the_endpoint_page_shows_health_and_history_before_the_collapsed_panels(
     }
     let row = text_of(driver, "#history-rows tr").await.unwrap();
     assert!(row.contains("invoice.paid"), "{row}");
-    let height = driver
-        .execute("return document.documentElement.scrollHeight;", vec![])
+    let height = js_number(driver, "document.documentElement.scrollHeight")
         .await
-        .unwrap()
-        .json()
-        .as_f64()
         .unwrap();
-    assert!(height < 2000.0, "the page is {height} px tall");
+    assert!(height < 2000, "the page is {height} px tall");
 
     // A closed panel opens and works: the secret panel shows the masked secret.
     open_panel(driver, "secret-details").await;
@@ -127,15 +124,9 @@ async fn a_time_typed_in_the_browsers_zone_filters_the_history_and_is_shown_both
     assert!(label.contains("your time"), "{label}");
     // Ten minutes ago on the browser's clock; read as UTC it would be five hours ahead and
     // match nothing.
-    let india = time::UtcOffset::from_hms(5, 30, 0).unwrap();
-    let since = time::OffsetDateTime::now_utc().to_offset(india) - time::Duration::minutes(10);
-    let typed = format!(
-        "{:04}-{:02}-{:02}T{:02}:{:02}",
-        since.year(),
-        u8::from(since.month()),
-        since.day(),
-        since.hour(),
-        since.minute()
+    let typed = datetime_local(
+        time::OffsetDateTime::now_utc() - time::Duration::minutes(10),
+        330,
     );
 
     // Act: type it into "From" (the change submits the filter through htmx).

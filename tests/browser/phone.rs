@@ -57,13 +57,9 @@ pub(crate) async fn set_viewport_width(driver: &WebDriver, width: u32, height: u
         .set_window_rect(0, 0, width, height)
         .await
         .expect("resize the window");
-    let inner = driver
-        .execute("return window.innerWidth;", vec![])
+    let inner = js_number(driver, "window.innerWidth")
         .await
-        .unwrap()
-        .json()
-        .as_u64()
-        .unwrap_or(width as u64) as u32;
+        .unwrap_or(width);
     if inner != width {
         // The window's frame takes the difference; grow (or shrink) the window by it.
         let outer = (2 * width).saturating_sub(inner);
@@ -78,16 +74,12 @@ pub(crate) async fn set_viewport_width(driver: &WebDriver, width: u32, height: u
 /// the window is back to a phone's height afterwards.
 pub(crate) async fn tall_screenshot(browser: &Browser, name: &str) {
     let driver = browser.driver();
-    let height = driver
-        .execute("return document.documentElement.scrollHeight;", vec![])
+    let height = js_number(driver, "document.documentElement.scrollHeight")
         .await
-        .unwrap()
-        .json()
-        .as_u64()
         .unwrap_or(844)
-        .min(3000) as u32;
+        .min(3000);
     let rect = driver.get_window_rect().await.unwrap();
-    let frame = rect.height as u32 - inner_height(driver).await;
+    let frame = rect.height as u32 - js_number(driver, "window.innerHeight").await.unwrap_or(0);
     driver
         .set_window_rect(0, 0, rect.width as u32, height + frame)
         .await
@@ -99,14 +91,13 @@ pub(crate) async fn tall_screenshot(browser: &Browser, name: &str) {
         .unwrap();
 }
 
-async fn inner_height(driver: &WebDriver) -> u32 {
-    driver
-        .execute("return window.innerHeight;", vec![])
+/// The value of a JavaScript expression that gives a whole number of pixels.
+pub(crate) async fn js_number(driver: &WebDriver, expr: &str) -> Option<u32> {
+    let ret = driver
+        .execute(format!("return {expr};"), vec![])
         .await
-        .unwrap()
-        .json()
-        .as_u64()
-        .unwrap_or(0) as u32
+        .unwrap();
+    ret.json().as_f64().map(|n| n as u32)
 }
 
 /// The offenders on the current page, after it has loaded (the local-time script has run).

@@ -5,10 +5,10 @@
 use reqwest::StatusCode;
 use serde_json::json;
 use time::format_description::well_known::Rfc3339;
-use time::{Duration, OffsetDateTime, UtcOffset};
+use time::{Duration, OffsetDateTime};
 
 use crate::delivery_kit::{Env, Hook};
-use crate::support::{ADMIN_EMAIL, ADMIN_PASSWORD, TestClient};
+use crate::support::{ADMIN_EMAIL, ADMIN_PASSWORD, TestClient, datetime_local};
 
 /// UTC+05:30, as app.js sends it: minutes east of UTC.
 const INDIA: &str = "330";
@@ -46,19 +46,6 @@ async fn seed() -> Seeded {
     }
 }
 
-/// `t` as a `datetime-local` value on a clock at `offset_minutes` east of UTC.
-fn typed(t: OffsetDateTime, offset_minutes: i32) -> String {
-    let t = t.to_offset(UtcOffset::from_whole_seconds(offset_minutes * 60).unwrap());
-    format!(
-        "{:04}-{:02}-{:02}T{:02}:{:02}",
-        t.year(),
-        u8::from(t.month()),
-        t.day(),
-        t.hour(),
-        t.minute()
-    )
-}
-
 fn encoded(s: &str) -> String {
     url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
 }
@@ -68,7 +55,7 @@ async fn a_local_time_with_its_offset_filters_the_history_in_that_zone() {
     // Arrange: "from" two minutes before the delivery, on an Indian clock. Read as UTC it
     // would lie 5½ hours after the delivery and match nothing.
     let s = seed().await;
-    let since = typed(s.at - Duration::minutes(2), 330);
+    let since = datetime_local(s.at - Duration::minutes(2), 330);
     let path = format!("/webhooks/{}", s.endpoint);
 
     // Act
@@ -90,7 +77,7 @@ async fn a_local_time_with_its_offset_filters_the_history_in_that_zone() {
     let echo = format!(
         "Showing deliveries from {} UTC+05:30 ({} UTC)",
         since.replace('T', " "),
-        typed(s.at - Duration::minutes(2), 0).replace('T', " ")
+        datetime_local(s.at - Duration::minutes(2), 0).replace('T', " ")
     );
     assert!(local.body.contains(&echo), "{echo}\n{}", local.body);
     assert!(
@@ -122,8 +109,8 @@ async fn a_local_time_with_its_offset_filters_the_history_in_that_zone() {
 async fn the_events_log_reads_a_typed_time_in_the_browsers_zone_or_else_in_utc() {
     // Arrange: a window around the event on a clock five hours behind UTC.
     let s = seed().await;
-    let since = typed(s.at - Duration::minutes(2), -300);
-    let until = typed(s.at + Duration::minutes(2), -300);
+    let since = datetime_local(s.at - Duration::minutes(2), -300);
+    let until = datetime_local(s.at + Duration::minutes(2), -300);
     let qs = format!("since={}&until={}", encoded(&since), encoded(&until));
 
     // Act
@@ -151,7 +138,7 @@ async fn the_events_log_reads_a_typed_time_in_the_browsers_zone_or_else_in_utc()
 async fn a_replay_since_a_local_time_is_read_in_that_zone() {
     // Arrange: "since" one minute ago on an Indian clock; read as UTC it is in the future.
     let s = seed().await;
-    let since = typed(OffsetDateTime::now_utc() - Duration::minutes(1), 330);
+    let since = datetime_local(OffsetDateTime::now_utc() - Duration::minutes(1), 330);
     let path = format!("/webhooks/{}/replays", s.endpoint);
 
     // Act

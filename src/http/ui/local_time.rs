@@ -61,16 +61,8 @@ impl TypedZone {
 
     /// `t` as a `datetime-local` value in this zone (what the field shows after a round trip).
     pub fn input_value(self, t: Timestamp) -> String {
-        let dt = t.datetime().to_offset(self.offset());
-        let minutes = format!(
-            "{:04}-{:02}-{:02}T{:02}:{:02}",
-            dt.year(),
-            u8::from(dt.month()),
-            dt.day(),
-            dt.hour(),
-            dt.minute()
-        );
-        match dt.second() {
+        let minutes = t.form_at(self.offset());
+        match t.datetime().second() {
             0 => minutes,
             s => format!("{minutes}:{s:02}"),
         }
