@@ -125,6 +125,15 @@ impl FilterForm {
     pub fn statuses(&self) -> [&'static str; 4] {
         ["pending", "succeeded", "failed", "cancelled"]
     }
+    /// A status as the filter offers it: "pending" covers the deliveries the rows call
+    /// "retrying" (pending after a failed attempt), so the option says both.
+    pub fn status_label<'a>(&self, status: &'a str) -> &'a str {
+        if status == "pending" {
+            "pending or retrying"
+        } else {
+            status
+        }
+    }
     pub fn ranges(&self) -> Vec<(&'static str, &'static str)> {
         RANGES.iter().map(|(v, l, _)| (*v, *l)).collect()
     }
