@@ -199,6 +199,16 @@ pub struct Blocked {
     pub host: Option<String>,
 }
 
+impl Blocked {
+    /// Why an endpoint URL is refused, naming the setting that allows it (as the http refusal
+    /// names `allow_http_targets`).
+    pub fn refusal(&self) -> String {
+        format!(
+            "Refused: {self} (private targets are turned off; the allow_private_targets setting allows them)."
+        )
+    }
+}
+
 impl fmt::Display for Blocked {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let Blocked { ip, class, host } = self;

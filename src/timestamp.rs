@@ -50,6 +50,11 @@ impl Timestamp {
     /// A time typed into a form: RFC 3339, or a zone-less `YYYY-MM-DDTHH:MM[:SS]` (what
     /// `<input type=datetime-local>` sends; also with a space) read as UTC.
     pub fn parse_form_utc(s: &str) -> Option<Self> {
+        Self::parse_form_at(s, time::UtcOffset::UTC)
+    }
+    /// As `parse_form_utc`, but a zone-less time is read at `offset` (the zone it was typed in);
+    /// an RFC 3339 time keeps its own offset.
+    pub fn parse_form_at(s: &str, offset: time::UtcOffset) -> Option<Self> {
         let s = s.trim();
         if let Some(t) = Self::parse_rfc3339(s) {
             return Some(t);
@@ -61,11 +66,15 @@ impl Timestamp {
         time::PrimitiveDateTime::parse(&s, long)
             .or_else(|_| time::PrimitiveDateTime::parse(&s, short))
             .ok()
-            .map(|dt| Self::from_datetime(dt.assume_utc()))
+            .map(|dt| Self::from_datetime(dt.assume_offset(offset)))
     }
     /// `YYYY-MM-DDTHH:MM` in UTC: the value of a `datetime-local` input showing this instant.
     pub fn form_utc(self) -> String {
-        let dt = self.datetime();
+        self.form_at(time::UtcOffset::UTC)
+    }
+    /// `YYYY-MM-DDTHH:MM` on a clock at `offset`.
+    pub fn form_at(self, offset: time::UtcOffset) -> String {
+        let dt = self.datetime().to_offset(offset);
         format!(
             "{:04}-{:02}-{:02}T{:02}:{:02}",
             dt.year(),

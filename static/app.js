@@ -34,6 +34,52 @@
       t.setAttribute("data-local", "");
     });
   }
-  document.addEventListener("DOMContentLoaded", function () { localTimes(document); });
-  document.addEventListener("htmx:after:swap", function () { localTimes(document); });
+
+  // Times typed into forms are in the viewer's zone: the hidden tz_offset field says which
+  // (minutes east of UTC, at the typed time, so a date across a DST change reads right), and
+  // the zone's name replaces "UTC" in the labels. Without this file the server reads UTC.
+  function offsetAt(value) {
+    var d = value ? new Date(value) : new Date();
+    if (isNaN(d)) d = new Date();
+    return String(-d.getTimezoneOffset());
+  }
+  function fillOffset(form) {
+    var field = form.querySelector("input[data-tz-offset]");
+    if (!field) return;
+    var typed = null;
+    var inputs = form.querySelectorAll("input[type=datetime-local]");
+    for (var i = 0; i < inputs.length && !typed; i++) if (inputs[i].value) typed = inputs[i];
+    field.value = offsetAt(typed && typed.value);
+  }
+  function zoneName() {
+    try { return Intl.DateTimeFormat().resolvedOptions().timeZone || ""; } catch (e) { return ""; }
+  }
+  function localZones(root) {
+    var name = zoneName();
+    root.querySelectorAll("[data-tz-name]").forEach(function (el) {
+      el.textContent = el.getAttribute("data-tz-name") === "short"
+        ? "your time"
+        : "your time zone" + (name ? " (" + name + ")" : "");
+    });
+    root.querySelectorAll("input[data-tz-offset]").forEach(function (f) {
+      if (f.form) fillOffset(f.form);
+    });
+  }
+  document.addEventListener("input", function (e) {
+    if (e.target.type === "datetime-local" && e.target.form) fillOffset(e.target.form);
+  }, true);
+  document.addEventListener("submit", function (e) {
+    if (e.target.querySelector) fillOffset(e.target);
+  }, true);
+
+  // A link to a part of the page inside a closed <details> (e.g. #replay-panel) opens it.
+  function openTarget() {
+    if (!location.hash) return;
+    var el = document.getElementById(location.hash.slice(1));
+    for (; el; el = el.parentElement) if (el.tagName === "DETAILS") el.open = true;
+  }
+
+  function enhance(root) { localTimes(root); localZones(root); }
+  document.addEventListener("DOMContentLoaded", function () { enhance(document); openTarget(); });
+  document.addEventListener("htmx:after:swap", function () { enhance(document); });
 })();

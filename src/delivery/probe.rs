@@ -37,7 +37,7 @@ impl DeliveryHandle {
         )
         .await
         {
-            Ok(Err(ssrf::ResolveError::Blocked(b))) => Err(format!("Refused: {b}.")),
+            Ok(Err(ssrf::ResolveError::Blocked(b))) => Err(b.refusal()),
             _ => Ok(()),
         }
     }

@@ -206,7 +206,7 @@ pub fn check_url(raw: &str, rules: TargetRules) -> Result<String, String> {
                 allow_private: false,
             }
             .check_ip(ip)
-            .map_err(|b| format!("Refused: {b}."))?;
+            .map_err(|b| b.refusal())?;
         }
     }
     Ok(url.to_string())

@@ -27,6 +27,11 @@ impl Browser {
     /// (build.rs looks for Chromium), so a browser missing here is a failure, never a skip; the
     /// `Option` stays so that callers' `let Some(browser) = … else` reads the same.
     pub async fn start_or_skip() -> Option<Browser> {
+        Browser::start_in_zone_or_skip(None).await
+    }
+
+    /// As `start_or_skip`, with the browser's time zone set (`TZ`, e.g. `Asia/Kolkata`).
+    pub async fn start_in_zone_or_skip(zone: Option<&str>) -> Option<Browser> {
         let missing: Vec<&str> = [CHROMIUM, CHROMEDRIVER]
             .into_iter()
             .filter(|p| !Path::new(p).exists())
@@ -37,12 +42,17 @@ impl Browser {
              chromium-driver (.ci/run does), or touch build.rs to probe again",
             missing.join(" and ")
         );
-        Some(Browser::start().await)
+        Some(Browser::start(zone).await)
     }
 
-    async fn start() -> Browser {
+    async fn start(zone: Option<&str>) -> Browser {
         let port = free_port();
-        let chromedriver = Command::new(CHROMEDRIVER)
+        let mut command = Command::new(CHROMEDRIVER);
+        if let Some(zone) = zone {
+            // Chromium, started by chromedriver, inherits it.
+            command.env("TZ", zone);
+        }
+        let chromedriver = command
             .arg(format!("--port={port}"))
             // Its own process group, so Chromium goes down with it even if a test panics
             // before `quit`.

@@ -9,7 +9,7 @@ use thirtyfour::components::SelectElement;
 use thirtyfour::prelude::*;
 
 use crate::driver::Browser;
-use crate::endpoints::{mark_document, sign_in, still_same_document, text_of};
+use crate::endpoints::{mark_document, open_panel, sign_in, still_same_document, text_of};
 use crate::support::{Receiver, TestApp, wait_until};
 
 const WAIT: Duration = Duration::from_secs(10);
@@ -76,7 +76,8 @@ async fn admin_sends_a_test_event_sees_the_result_inline_and_the_delivery_arrive
     );
     assert!(url.query().unwrap_or("").contains("live=1"), "{url}");
 
-    // Act 2: pick the type; its catalog example fills the payload.
+    // Act 2: open the test panel, pick the type; its catalog example fills the payload.
+    open_panel(driver, "test-details").await;
     let select = driver.find(By::Id("test-type")).await.unwrap();
     SelectElement::new(&select)
         .await
@@ -122,13 +123,10 @@ async fn admin_sends_a_test_event_sees_the_result_inline_and_the_delivery_arrive
         still_same_document(driver).await,
         "everything happened in place"
     );
-    // Tall enough to show the result and the history together.
-    driver.set_window_rect(0, 0, 1280, 1500).await.unwrap();
+    // Tall enough to show health, the history and the test result together.
+    driver.set_window_rect(0, 0, 1366, 1700).await.unwrap();
     driver
-        .execute(
-            "document.getElementById('send-test').scrollIntoView();",
-            vec![],
-        )
+        .execute("window.scrollTo(0, 0);", vec![])
         .await
         .unwrap();
     browser.screenshot("endpoint.png").await;

@@ -57,6 +57,17 @@ pub(crate) async fn still_same_document(driver: &WebDriver) -> bool {
     ret.json().as_str() == Some("same-page")
 }
 
+/// Opens one of the endpoint page's collapsed panels (`<details id=…>`) by clicking its summary,
+/// as a person would.
+pub(crate) async fn open_panel(driver: &WebDriver, id: &str) {
+    let details = driver.find(By::Id(id)).await.unwrap();
+    if details.attr("open").await.unwrap().is_none() {
+        let summary = details.find(By::Css("summary")).await.unwrap();
+        summary.scroll_into_view().await.unwrap();
+        summary.click().await.unwrap();
+    }
+}
+
 pub(crate) async fn text_of(driver: &WebDriver, css: &str) -> Option<String> {
     driver.find(By::Css(css)).await.ok()?.text().await.ok()
 }
@@ -210,6 +221,7 @@ async fn admin_creates_an_endpoint_sees_the_secret_once_toggles_and_deletes_it()
     browser.screenshot("endpoint-created.png").await;
 
     driver.refresh().await.unwrap();
+    open_panel(driver, "secret-details").await;
     let masked = wait_until(WAIT, "the masked secret shows", || async {
         text_of(driver, "#masked-secret").await
     })

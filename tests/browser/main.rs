@@ -10,7 +10,9 @@ mod driver;
 mod endpoint_page;
 mod endpoints;
 mod htmx_errors;
+mod layout;
 mod operations;
+mod phone;
 
 use std::time::Duration;
 

@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 use thirtyfour::prelude::*;
 
 use crate::driver::Browser;
-use crate::endpoints::{mark_document, sign_in, still_same_document, text_of};
+use crate::endpoints::{mark_document, open_panel, sign_in, still_same_document, text_of};
 use crate::support::{ApiClient, Receiver, TestApp, wait_until};
 
 const WAIT: Duration = Duration::from_secs(15);
@@ -111,6 +111,7 @@ async fn retry_now_and_a_bulk_replay_update_the_pages_in_place() {
         .await
         .unwrap();
     mark_document(driver).await;
+    open_panel(driver, "replay-details").await;
     let start = driver.find(By::Id("replay-start")).await.unwrap();
     start.scroll_into_view().await.unwrap();
     start.click().await.unwrap();

@@ -38,3 +38,5 @@ mod ui_htmx_errors;
 mod ui_overview;
 mod ui_replay_preview;
 mod ui_replays;
+mod ui_times;
+mod ui_wording;

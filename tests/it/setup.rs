@@ -73,8 +73,15 @@ async fn setup_link_is_dead_once_the_admin_exists() {
     app.setup_admin().await;
     let other = app.client();
 
-    // Act + Assert: neither the page nor the form works again.
-    other.get(&setup_path, StatusCode::NOT_FOUND).await;
+    // Act + Assert: neither the page nor the form works again; the page says the link was
+    // used and leads to sign-in.
+    let used = other.get(&setup_path, StatusCode::GONE).await;
+    assert!(
+        used.body.contains("This setup link has been used"),
+        "{}",
+        used.body
+    );
+    assert!(used.body.contains(r#"href="/login""#), "{}", used.body);
     let token = setup_path.split("token=").nth(1).unwrap();
     let csrf = other.csrf().await;
     other
@@ -87,7 +94,7 @@ async fn setup_link_is_dead_once_the_admin_exists() {
                 ("password_confirm", "intruder password"),
                 ("csrf_token", &csrf),
             ],
-            StatusCode::NOT_FOUND,
+            StatusCode::GONE,
         )
         .await;
     other

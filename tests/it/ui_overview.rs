@@ -52,7 +52,7 @@ async fn each_endpoint_shows_its_success_rate_sparkline_and_last_failure() {
     assert_eq!(stat("total-failed"), "3");
     assert_eq!(stat("total-rate"), "50.0%");
     assert_eq!(stat("total-pending"), "0");
-    assert!(page.contains("nothing waiting"));
+    assert!(page.contains("nothing pending"));
 
     // Each endpoint's row: its own rate, a sparkline whose label counts its deliveries.
     let good_row = row_containing(&page, &format!(r#"id="health-{good}""#)).unwrap();

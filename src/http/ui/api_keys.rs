@@ -33,6 +33,21 @@ struct ApiKeysPage {
     errors: FormErrors,
 }
 
+impl ApiKeysPage {
+    /// What a scope lets a key do, beside its checkbox.
+    fn allows(&self, scope: &Scope) -> &'static str {
+        match scope {
+            Scope::EventsWrite => "send events (POST /api/v1/events)",
+            Scope::WebhooksRead => "read endpoints, event types, events and deliveries",
+            Scope::WebhooksWrite => {
+                "create, change and delete endpoints and event types; rotate secrets, send \
+                 test events, retry deliveries"
+            }
+            Scope::All => "everything above",
+        }
+    }
+}
+
 struct Revealed {
     name: String,
     key: String,

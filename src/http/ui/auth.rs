@@ -114,8 +114,23 @@ struct TokenQuery {
     token: Option<String>,
 }
 
-fn setup_closed() -> HtmlResult {
-    Err(Error::NotFound("setup link").into())
+/// Shown for a setup link once an admin exists: the link did its work; sign in instead.
+#[derive(Template, WebTemplate)]
+#[template(path = "setup_used.html")]
+struct SetupUsedPage {
+    chrome: Chrome,
+}
+
+/// A setup link that no longer works: "used" (with the way to sign in) once an admin exists,
+/// else not found (a wrong token).
+async fn setup_closed(state: &AppState, ctx: &Ctx) -> HtmlResult {
+    if users::count(&state.db).await? == 0 {
+        return Err(Error::NotFound("setup link").into());
+    }
+    let page = SetupUsedPage {
+        chrome: ctx.chrome("", "Setup link used").await,
+    };
+    Ok((StatusCode::GONE, page).into_response())
 }
 
 async fn show_setup(
@@ -125,7 +140,7 @@ async fn show_setup(
 ) -> HtmlResult {
     let token = q.token.unwrap_or_default();
     if !state.setup.is_valid(&token) {
-        return setup_closed();
+        return setup_closed(&state, &ctx).await;
     }
     let page = SetupPage {
         chrome: ctx.chrome("", "Set up hookd").await,
@@ -154,7 +169,7 @@ async fn setup(
     CsrfForm(form): CsrfForm<SetupForm>,
 ) -> HtmlResult {
     if !state.setup.is_valid(&form.token) || users::count(&state.db).await? > 0 {
-        return setup_closed();
+        return setup_closed(&state, &ctx).await;
     }
     let mut errors = users::validate(&form.email, &form.password);
     if form.password != form.password_confirm {

@@ -13,6 +13,7 @@ use axum::routing::get;
 use serde::Deserialize;
 
 use super::ctx::{push_url, replace_main};
+use super::local_time::TypedZone;
 use super::paths::{self, query, with_query};
 use super::{Chrome, FormErrors, HtmlResult, SignedIn, catalog};
 use crate::deliveries::{self, FanOutRow, FanOutSummary};
@@ -40,6 +41,9 @@ struct LogQuery {
     since: String,
     #[serde(default)]
     until: String,
+    /// Minutes east of UTC that `since`/`until` were typed at (app.js); empty: UTC.
+    #[serde(default)]
+    tz_offset: String,
     #[serde(default)]
     q: String,
     before: Option<String>,
@@ -59,6 +63,10 @@ impl LogQuery {
         .filter(|(_, v)| !v.trim().is_empty())
         .map(|(k, v)| (k, v.trim().to_owned()))
         .collect();
+        let zone = self.zone();
+        if zone.is_known() && !(self.since.trim().is_empty() && self.until.trim().is_empty()) {
+            pairs.push(("tz_offset", zone.field_value()));
+        }
         if let Some((k, v)) = page {
             pairs.push((k, v.to_owned()));
         }
@@ -71,16 +79,30 @@ impl LogQuery {
             .any(|v| !v.trim().is_empty())
     }
 
+    /// The zone `since`/`until` were typed in.
+    fn zone(&self) -> TypedZone {
+        TypedZone::from_field(&self.tz_offset)
+    }
+
+    /// The typed window said back both ways, for the sentence under the form.
+    fn window_echo(&self) -> Option<String> {
+        self.zone().echo_window(&self.since, &self.until)
+    }
+
     fn parse(&self) -> Result<EventFilter, FieldErrors> {
         let mut errors = FieldErrors::default();
+        let zone = self.zone();
         let mut time = |field: &str, v: &str| {
             let v = v.trim();
             if v.is_empty() {
                 return None;
             }
-            let t = Timestamp::parse_form_utc(v);
+            let t = zone.parse(v);
             if t.is_none() {
-                errors.add(field, "Use a time like 2026-11-23T10:00 (UTC).");
+                errors.add(
+                    field,
+                    format!("Use a time like 2026-11-23T10:00 ({}).", zone.label()),
+                );
             }
             t
         };
@@ -119,6 +141,8 @@ struct ResultsFragment {
     older: Option<String>,
     newer: Option<String>,
     invalid: bool,
+    /// The typed time window said back, in the typed zone and in UTC.
+    window: Option<String>,
 }
 
 #[derive(Template, WebTemplate)]
@@ -147,6 +171,7 @@ async fn list_events(
                 older: None,
                 newer: None,
                 invalid: true,
+                window: None,
             },
             errors,
         ),
@@ -221,6 +246,7 @@ async fn results(
         older,
         newer,
         invalid: false,
+        window: q.window_echo(),
     })
 }
 

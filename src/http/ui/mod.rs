@@ -13,10 +13,12 @@ mod error;
 mod event_types;
 mod events;
 mod extract;
+mod local_time;
 mod overview;
 mod paths;
 mod replays;
 mod users;
+mod words;
 
 use axum::Router;
 use axum::http::{HeaderValue, header};

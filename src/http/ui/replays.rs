@@ -11,6 +11,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde::Deserialize;
 
+use super::local_time::{TypedZone, utc_text};
 use super::{Admin, Chrome, CsrfForm, Ctx, FormErrors, HtmlResult, SignedIn, paths};
 use crate::endpoints;
 use crate::error::{Error, FieldErrors};
@@ -62,6 +63,11 @@ impl ProgressFragment {
         })
     }
 
+    /// When the job's window starts, in UTC (the `<time>` beside it shows local time).
+    fn since_utc(&self) -> String {
+        utc_text(self.r.since)
+    }
+
     /// Percent requeued, for the bar's text fallback.
     fn percent(&self) -> i64 {
         if self.r.total <= 0 {
@@ -87,6 +93,8 @@ pub struct ReplayPanel {
     preview: Option<Preview>,
     errors: FormErrors,
     now_utc: String,
+    /// The zone `since` was typed in (sent back with the form).
+    zone: TypedZone,
 }
 
 pub struct Preview {
@@ -105,6 +113,10 @@ impl Preview {
 }
 
 impl ReplayPanel {
+    /// A replay is running, or its outcomes are still coming in (the progress polls).
+    pub fn is_active(&self) -> bool {
+        self.latest.as_ref().is_some_and(|l| l.poll)
+    }
     fn presets(&self) -> &'static [(&'static str, &'static str, u64)] {
         &PRESETS
     }
@@ -132,6 +144,7 @@ pub async fn panel(
         preview: None,
         errors: FieldErrors::default(),
         now_utc: Timestamp::now().form_utc(),
+        zone: TypedZone::default(),
     })
 }
 
@@ -153,15 +166,30 @@ struct ReplayForm {
     preset: String,
     #[serde(default)]
     until: String,
+    /// Minutes east of UTC that the times were typed at (app.js); empty: UTC.
+    #[serde(default)]
+    tz_offset: String,
 }
 
 impl ReplayForm {
-    /// The range: from the typed time (UTC), which wins over the preset, to the optional end.
+    fn zone(&self) -> TypedZone {
+        TypedZone::from_field(&self.tz_offset)
+    }
+
+    /// The range: from the typed time (in the browser's zone, else UTC), which wins over the
+    /// preset, to the optional end typed the same way.
     fn range(&self, now: Timestamp) -> Result<Range, FieldErrors> {
         let typed = self.since.trim();
+        let zone = self.zone();
         let since = if !typed.is_empty() {
-            Timestamp::parse_form_utc(typed).ok_or_else(|| {
-                FieldErrors::single("since", "Use a date and time like 2026-11-23T10:00 (UTC).")
+            zone.parse(typed).ok_or_else(|| {
+                FieldErrors::single(
+                    "since",
+                    format!(
+                        "Use a date and time like 2026-11-23T10:00 ({}).",
+                        zone.label()
+                    ),
+                )
             })?
         } else if let Some((_, _, secs)) = PRESETS.iter().find(|p| p.0 == self.preset) {
             now.minus(std::time::Duration::from_secs(*secs))
@@ -173,8 +201,14 @@ impl ReplayForm {
         };
         let until = match self.until.trim() {
             "" => None,
-            typed => Some(Timestamp::parse_form_utc(typed).ok_or_else(|| {
-                FieldErrors::single("until", "Use a date and time like 2026-11-23T18:00 (UTC).")
+            typed => Some(zone.parse(typed).ok_or_else(|| {
+                FieldErrors::single(
+                    "until",
+                    format!(
+                        "Use a date and time like 2026-11-23T18:00 ({}).",
+                        zone.label()
+                    ),
+                )
             })?),
         };
         match Range::new(since, until, now) {
@@ -205,6 +239,7 @@ async fn preview_replay(
             StatusCode::UNPROCESSABLE_ENTITY
         }
     };
+    panel.zone = form.zone();
     panel.since = form.since;
     panel.preset = form.preset;
     panel.until = form.until;
@@ -232,9 +267,10 @@ async fn start_replay(
             ctx.flash(
                 "success",
                 format!(
-                    "Replay started: {} failed deliver{} will be sent again.",
+                    "Replay started: {} deliver{} that failed since {} will be sent again.",
                     job.total,
-                    if job.total == 1 { "y" } else { "ies" }
+                    if job.total == 1 { "y" } else { "ies" },
+                    form.zone().echo(job.since),
                 ),
             )
             .await;
@@ -247,6 +283,7 @@ async fn start_replay(
         Err(e) => return Err(e.into()),
     };
     let mut panel = panel(&state, &ctx.csrf, true, &id).await?;
+    panel.zone = form.zone();
     panel.since = form.since;
     panel.preset = form.preset;
     panel.until = form.until;
@@ -307,6 +344,7 @@ mod tests {
             since: since.into(),
             preset: preset.into(),
             until: String::new(),
+            tz_offset: String::new(),
         }
     }
 

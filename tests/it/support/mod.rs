@@ -7,11 +7,13 @@
 mod app;
 pub mod bin;
 mod client;
+mod clock;
 pub mod html;
 mod receiver;
 mod wait;
 
 pub use app::{ADMIN_EMAIL, ADMIN_PASSWORD, TestApp};
 pub use client::{ApiClient, TestClient};
+pub use clock::datetime_local;
 pub use receiver::Receiver;
 pub use wait::{assert_quiet_for, wait_until, wait_until_backoff};

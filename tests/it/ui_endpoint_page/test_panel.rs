@@ -58,7 +58,14 @@ async fn a_test_send_shows_success_then_failure_inline_with_status_headers_and_b
     let result = html::between(&failed.body, r#"id="test-result""#, "</section>").unwrap();
     assert!(result.contains("badge-failed"), "{result}");
     assert!(result.contains(r#"id="test-status">500<"#), "{result}");
-    assert!(result.contains(r#"id="test-error""#), "{result}");
+    // The status is said once, with its reason, and no "status:" kind label.
+    assert!(result.contains("Internal Server Error"), "{result}");
+    assert_eq!(
+        result.matches("Internal Server Error").count(),
+        1,
+        "{result}"
+    );
+    assert!(!result.contains("status:"), "{result}");
     assert_eq!(row_ids(&failed.body).len(), 2, "{}", failed.body);
     assert!(row_ids(&failed.body).contains(&delivery.to_owned()));
 }

@@ -1,11 +1,10 @@
 //! What the history's filter form and paging links send (`HistoryQuery`), read into the
-//! domain's `DeliveryFilter`; times are UTC, as the form says.
+//! domain's `DeliveryFilter`; typed times are in the browser's zone (`tz_offset`), else UTC.
 
 use serde::Deserialize;
-use time::PrimitiveDateTime;
-use time::macros::format_description;
 
 use crate::deliveries::{DeliveryFilter, Status};
+use crate::http::ui::local_time::TypedZone;
 use crate::ids::{DeliveryId, EndpointId};
 use crate::timestamp::Timestamp;
 
@@ -30,6 +29,9 @@ pub struct HistoryQuery {
     pub since: String,
     #[serde(default)]
     pub until: String,
+    /// Minutes east of UTC that `since`/`until` were typed at (app.js); empty: UTC.
+    #[serde(default)]
+    pub tz_offset: String,
     #[serde(default)]
     pub before: String,
     #[serde(default)]
@@ -64,6 +66,10 @@ impl HistoryQuery {
                     qs.push((k, v.clone()));
                 }
             }
+            let zone = self.zone();
+            if zone.is_known() && !(self.since.is_empty() && self.until.is_empty()) {
+                qs.push(("tz_offset", zone.field_value()));
+            }
         }
         if self.is_live() {
             qs.push(("live", "1".into()));
@@ -76,6 +82,11 @@ impl HistoryQuery {
     pub(super) fn custom(&self) -> bool {
         self.range == "custom"
             || (self.range.is_empty() && !(self.since.is_empty() && self.until.is_empty()))
+    }
+
+    /// The zone `since`/`until` were typed in.
+    pub fn zone(&self) -> TypedZone {
+        TypedZone::from_field(&self.tz_offset)
     }
 
     pub fn is_live(&self) -> bool {
@@ -95,40 +106,11 @@ impl HistoryQuery {
     }
 }
 
-/// `2026-11-23T10:00`, `…:05` (as `datetime-local` sends them, read as UTC) or RFC 3339.
-fn parse_time(s: &str) -> Option<Timestamp> {
-    let s = s.trim();
-    if s.is_empty() {
-        return None;
-    }
-    Timestamp::parse_rfc3339(s).or_else(|| {
-        let minutes = format_description!("[year]-[month]-[day]T[hour]:[minute]");
-        let seconds = format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]");
-        PrimitiveDateTime::parse(s, minutes)
-            .or_else(|_| PrimitiveDateTime::parse(s, seconds))
-            .ok()
-            .map(|dt| Timestamp::from_datetime(dt.assume_utc()))
-    })
-}
-
-fn local_value(s: &str) -> String {
-    match parse_time(s) {
-        Some(t) => {
-            let dt = t.datetime();
-            let minutes = format!(
-                "{:04}-{:02}-{:02}T{:02}:{:02}",
-                dt.year(),
-                dt.month() as u8,
-                dt.day(),
-                dt.hour(),
-                dt.minute()
-            );
-            match dt.second() {
-                0 => minutes,
-                s => format!("{minutes}:{s:02}"),
-            }
-        }
-        None => s.to_owned(),
+/// What a `datetime-local` field shows for `typed` after a round trip (as typed when unreadable).
+fn local_value(typed: &str, zone: TypedZone) -> String {
+    match zone.parse(typed) {
+        Some(t) => zone.input_value(t),
+        None => typed.to_owned(),
     }
 }
 
@@ -143,15 +125,38 @@ impl FilterForm {
     pub fn statuses(&self) -> [&'static str; 4] {
         ["pending", "succeeded", "failed", "cancelled"]
     }
+    /// A status as the filter offers it: "pending" covers the deliveries the rows call
+    /// "retrying" (pending after a failed attempt), so the option says both.
+    pub fn status_label<'a>(&self, status: &'a str) -> &'a str {
+        if status == "pending" {
+            "pending or retrying"
+        } else {
+            status
+        }
+    }
     pub fn ranges(&self) -> Vec<(&'static str, &'static str)> {
         RANGES.iter().map(|(v, l, _)| (*v, *l)).collect()
     }
-    /// The custom window's ends as `datetime-local` values (UTC).
+    /// The custom window's ends as `datetime-local` values, in the zone they were typed in.
     pub fn since_local(&self) -> String {
-        local_value(&self.q.since)
+        local_value(&self.q.since, self.q.zone())
     }
     pub fn until_local(&self) -> String {
-        local_value(&self.q.until)
+        local_value(&self.q.until, self.q.zone())
+    }
+    /// The zone the form's times are read in, e.g. `UTC` or `UTC+01:00`.
+    pub fn zone_label(&self) -> String {
+        self.q.zone().label()
+    }
+    pub fn zone_value(&self) -> String {
+        self.q.zone().field_value()
+    }
+    /// The custom window said back, both ways: "from … (… UTC) to …".
+    pub fn window_echo(&self) -> Option<String> {
+        if !self.q.custom() {
+            return None;
+        }
+        self.q.zone().echo_window(&self.q.since, &self.q.until)
     }
     pub fn range_is(&self, v: &str) -> bool {
         if v == "custom" {
@@ -177,13 +182,15 @@ pub(super) fn filter_of(
         }),
     };
     let (since, until) = if q.custom() {
-        let since = parse_time(&q.since);
-        let until = parse_time(&q.until);
+        let zone = q.zone();
+        let since = zone.parse(&q.since);
+        let until = zone.parse(&q.until);
+        let example = format!("a time like 2026-11-23T10:00 ({})", zone.label());
         if since.is_none() && !q.since.trim().is_empty() {
-            errors.push("“From” is not a time like 2026-11-23T10:00 (UTC).".into());
+            errors.push(format!("“From” is not {example}."));
         }
         if until.is_none() && !q.until.trim().is_empty() {
-            errors.push("“To” is not a time like 2026-11-23T10:00 (UTC).".into());
+            errors.push(format!("“To” is not {example}."));
         }
         (since, until)
     } else {

@@ -53,6 +53,10 @@ pub(super) struct ShowPage {
     stats: StatsPanel,
     /// For admins only.
     test: Option<TestPanel>,
+    /// The test panel starts open: it shows a result, or the example asked for.
+    test_open: bool,
+    /// The replay panel starts open: a replay is running or its outcomes are coming in.
+    replay_open: bool,
     history: HistoryFragment,
     verify: Vec<Language>,
     secret_env: &'static str,
@@ -72,6 +76,7 @@ pub(super) async fn page(
     let chrome = ctx.chrome("webhooks", e.display_name()).await;
     let admin = chrome.is_admin();
     let replay = replays::panel(state, &ctx.csrf, admin, &e.id).await?;
+    let test_open = test.is_some();
     let test = match (admin, test) {
         (false, _) => None,
         (true, Some(t)) => Some(t),
@@ -101,6 +106,8 @@ pub(super) async fn page(
         verify: snippets::verify_panel(&e)?,
         secret_env: snippets::SECRET_ENV,
         test,
+        test_open,
+        replay_open: replay.is_active(),
         history,
         chrome,
         e,
