@@ -143,6 +143,32 @@ pub struct Config {
     /// batches, so a large replay never holds up ingest. Not a CLI setting (tests slow it down).
     pub replay_batch: u32,
     pub replay_pause: Duration,
+    /// Makes the engine's next commits fail, to test how hookd rides out a failing store. Not a
+    /// CLI setting (tests only; inert until armed).
+    pub commit_faults: CommitFaults,
+}
+
+/// A test hook: while armed, the delivery engine's commits fail (and are rolled back) as if
+/// the disk were full. Clones share one counter.
+#[derive(Clone, Default)]
+pub struct CommitFaults(std::sync::Arc<std::sync::atomic::AtomicU32>);
+
+impl CommitFaults {
+    /// The next `n` commits fail.
+    pub fn fail_next(&self, n: u32) {
+        self.0.store(n, std::sync::atomic::Ordering::SeqCst);
+    }
+    /// Commits succeed again.
+    pub fn clear(&self) {
+        self.fail_next(0);
+    }
+    /// Takes one fault if armed: true when this commit must fail.
+    pub fn take(&self) -> bool {
+        use std::sync::atomic::Ordering::SeqCst;
+        self.0
+            .fetch_update(SeqCst, SeqCst, |n| n.checked_sub(1))
+            .is_ok()
+    }
 }
 
 impl std::fmt::Debug for Config {
@@ -186,6 +212,7 @@ impl Default for Config {
             dns_overrides: HashMap::new(),
             replay_batch: 100,
             replay_pause: Duration::from_millis(20),
+            commit_faults: CommitFaults::default(),
         }
     }
 }
@@ -231,6 +258,7 @@ impl Config {
             dns_overrides: d.dns_overrides,
             replay_batch: d.replay_batch,
             replay_pause: d.replay_pause,
+            commit_faults: d.commit_faults,
         };
         config.validate()?;
         Ok(config)

@@ -48,6 +48,9 @@ pub enum Error {
     Forbidden(String),
     #[error("{0}")]
     RateLimited(String),
+    /// The store cannot commit now (disk full, I/O error, locked): nothing was stored; try again.
+    #[error("{0}")]
+    Unavailable(String),
     #[error("request body is larger than the limit of {0} bytes")]
     PayloadTooLarge(usize),
     #[error(transparent)]
@@ -55,6 +58,9 @@ pub enum Error {
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Seconds a client is asked to wait (`Retry-After`) when the store cannot commit.
+pub const UNAVAILABLE_RETRY_AFTER_SECS: u64 = 5;
 
 impl Error {
     pub fn invalid(field: &str, message: impl Into<String>) -> Self {
@@ -72,7 +78,15 @@ impl Error {
             Error::Forbidden(_) => StatusCode::FORBIDDEN,
             Error::RateLimited(_) => StatusCode::TOO_MANY_REQUESTS,
             Error::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            Error::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Error::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+    /// The `Retry-After` both renderings send, in seconds.
+    pub fn retry_after(&self) -> Option<u64> {
+        match self {
+            Error::Unavailable(_) => Some(UNAVAILABLE_RETRY_AFTER_SECS),
+            _ => None,
         }
     }
     /// Short machine-readable code, used as `error.code` in JSON.
@@ -86,6 +100,7 @@ impl Error {
             Error::Forbidden(_) => "forbidden",
             Error::RateLimited(_) => "rate_limited",
             Error::PayloadTooLarge(_) => "payload_too_large",
+            Error::Unavailable(_) => "unavailable",
             Error::Internal(_) => "internal",
         }
     }

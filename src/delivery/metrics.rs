@@ -52,8 +52,16 @@ pub fn attempt(a: &NewAttempt, next: Next) {
     }
 }
 
-/// The exposition text, with the queue gauges set from the table first.
-pub fn render(pending: i64, oldest_pending_age_seconds: f64) -> String {
+/// A write batch could not be committed (and was rolled back).
+pub fn commit_failed() {
+    metrics::counter!("hookd_store_commit_failures_total").increment(1);
+}
+
+/// The exposition text, with the queue gauges set from the table and the store gauge from the
+/// engine first (set at scrape time: the recorder is process-wide).
+pub fn render(pending: i64, oldest_pending_age_seconds: f64, store_failing: bool) -> String {
+    metrics::gauge!("hookd_store_failing").set(if store_failing { 1.0 } else { 0.0 });
+    metrics::counter!("hookd_store_commit_failures_total").increment(0);
     metrics::gauge!("hookd_pending_deliveries").set(pending as f64);
     metrics::gauge!("hookd_oldest_pending_age_seconds").set(oldest_pending_age_seconds);
     handle().map(|h| h.render()).unwrap_or_default()

@@ -8,6 +8,7 @@
 
 mod attempt;
 mod budget;
+mod health;
 mod ingest;
 pub mod metrics;
 mod probe;
@@ -38,6 +39,8 @@ use crate::error::{Error, Result};
 use crate::events::{Ingested, NewEvent};
 use crate::ids::{DeliveryId, EndpointId};
 use crate::ssrf::Policy;
+pub use health::StoreHealth;
+
 use attempt::Wait;
 use budget::Budget;
 use ssrf::SsrfResolver;
@@ -55,6 +58,7 @@ pub struct DeliveryHandle {
     resolver: SsrfResolver,
     wake: Arc<Notify>,
     replay_nudge: Arc<Notify>,
+    health: health::Health,
 }
 
 /// Starts the engine; it stops when `stop` is cancelled (await the returned task to drain).
@@ -86,7 +90,13 @@ pub async fn spawn(
         jobs: jobs_tx,
         budget: budget.clone(),
     };
-    let (writer, writer_task) = writer::spawn(db.clone(), handoff, |ids| {
+    let health = health::Health::default();
+    let store = writer::Store {
+        db: db.clone(),
+        health: health.clone(),
+        faults: config.commit_faults.clone(),
+    };
+    let (writer, writer_task) = writer::spawn(store, handoff, |ids| {
         for id in ids {
             tracing::warn!(
                 endpoint = %id,
@@ -132,6 +142,7 @@ pub async fn spawn(
         resolver,
         wake,
         replay_nudge,
+        health,
     };
     let task = tokio::spawn(async move {
         let _ = dispatcher.await;
@@ -170,6 +181,12 @@ impl DeliveryHandle {
         let job = crate::replays::create(&self.shared.db, endpoint_id, range, requested_by).await?;
         self.replay_nudge.notify_one();
         Ok(job)
+    }
+
+    /// Whether the engine's last commit succeeded; while it fails, ingest answers
+    /// `Error::Unavailable`.
+    pub fn store_health(&self) -> StoreHealth {
+        self.health.get()
     }
 
     /// Looks at the table now (e.g. after re-enabling an endpoint).

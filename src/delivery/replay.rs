@@ -11,6 +11,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::writer::{Op, Writer};
 use crate::db::Db;
+use crate::error::Error;
 use crate::replays::{self, Replay};
 
 /// Looks at the table this often even without a nudge (e.g. after a failed read).
@@ -73,6 +74,10 @@ impl Runner {
                         tracing::info!(replay = %job.id, "replay: every delivery requeued");
                         return;
                     }
+                }
+                Err(Error::Unavailable(_)) => {
+                    // The store cannot commit now: the batch was not written; try it again.
+                    tracing::warn!(replay = %job.id, "replay: the store is failing; waiting");
                 }
                 Err(e) => {
                     tracing::error!(replay = %job.id, error = %e, "replay: a batch failed; the job stops");

@@ -3,12 +3,15 @@
 //! after the commit, so "202 means committed" holds while hundreds share one fsync.
 
 use std::collections::HashMap;
+use std::time::Duration;
 
 use sqlx::SqliteConnection;
 use tokio::sync::{OwnedSemaphorePermit, mpsc, oneshot};
 
 use super::budget::{Budget, Held};
+use super::health::Health;
 use super::ingest::{self, Inserts};
+use crate::config::CommitFaults;
 use crate::db::Db;
 use crate::deliveries::{self, Job, Outcome};
 use crate::endpoints;
@@ -78,8 +81,8 @@ impl Writer {
     pub async fn ask<T>(&self, make: impl FnOnce(oneshot::Sender<Result<T>>) -> Op) -> Result<T> {
         let (tx, rx) = oneshot::channel();
         self.send(make(tx))?;
-        rx.await
-            .map_err(|_| Error::Internal(anyhow::anyhow!("the delivery engine has stopped")))?
+        // The writer drops a reply only when its batch failed partway through that operation.
+        rx.await.map_err(|_| not_stored())?
     }
 }
 
@@ -89,21 +92,119 @@ pub struct Handoff {
     pub budget: Budget,
 }
 
+/// Where the writer commits, and what it reports about that.
+pub struct Store {
+    pub db: Db,
+    pub health: Health,
+    /// The test hook (see `Config::commit_faults`).
+    pub faults: CommitFaults,
+}
+
 /// Starts the writer task. It ends when every `Writer` is dropped.
+///
+/// A batch that cannot commit is rolled back on a connection that is then closed (a failed
+/// COMMIT can leave sqlx's idea of the transaction wrong), its callers are told to try again,
+/// and what the engine must not lose (attempt outcomes, releases) is kept and tried again
+/// after a short pause, with a probe write, until a commit succeeds.
 pub fn spawn(
-    db: Db,
+    store: Store,
     handoff: Handoff,
     on_disabled: impl Fn(&[EndpointId]) + Send + Sync + 'static,
 ) -> (Writer, tokio::task::JoinHandle<()>) {
     let (tx, mut rx) = mpsc::unbounded_channel::<Op>();
     let task = tokio::spawn(async move {
         let mut batch = Vec::with_capacity(MAX_BATCH);
-        while rx.recv_many(&mut batch, MAX_BATCH).await > 0 {
-            let ops = std::mem::take(&mut batch);
-            run_batch(&db, ops, &handoff, &on_disabled).await;
+        let mut kept = Kept::default();
+        let mut backoff = FIRST_BACKOFF;
+        loop {
+            let open = if store.health.is_failing() {
+                // Don't wait for new work: kept work and the probe go again after the pause.
+                let next = tokio::time::timeout(backoff, rx.recv_many(&mut batch, MAX_BATCH));
+                !matches!(next.await, Ok(0))
+            } else {
+                rx.recv_many(&mut batch, MAX_BATCH).await > 0
+            };
+            if !open && kept.is_empty() {
+                break;
+            }
+            let mut ops = kept.into_ops();
+            ops.append(&mut batch);
+            kept = run_batch(&store, ops, &handoff, &on_disabled).await;
+            backoff = match store.health.is_failing() {
+                true => (backoff * 2).min(MAX_BACKOFF),
+                false => FIRST_BACKOFF,
+            };
+            if !open {
+                if !kept.is_empty() {
+                    tracing::error!(
+                        outcomes = kept.outcomes.len(),
+                        "stopping with attempt outcomes that could not be stored; those \
+                         deliveries stay claimed and are attempted again at next start"
+                    );
+                }
+                break;
+            }
         }
     });
     (Writer { tx }, task)
+}
+
+/// First pause before a failed batch's kept work is tried again; it doubles up to the max.
+const FIRST_BACKOFF: Duration = Duration::from_millis(100);
+const MAX_BACKOFF: Duration = Duration::from_secs(2);
+
+/// What a failed batch must not lose, written by a later one.
+#[derive(Default)]
+struct Kept {
+    outcomes: Vec<Outcome>,
+    released: Vec<DeliveryId>,
+}
+
+impl Kept {
+    fn is_empty(&self) -> bool {
+        self.outcomes.is_empty() && self.released.is_empty()
+    }
+
+    /// Keeps what `op` must write; answers its caller, if any, that nothing was stored.
+    fn keep(&mut self, op: Op) {
+        match op {
+            Op::Record { outcome, done, .. } => {
+                self.outcomes.push(outcome);
+                if let Some(done) = done {
+                    let _ = done.send(());
+                }
+            }
+            Op::Release { ids } => self.released.extend(ids),
+            Op::Ingest { reply, .. } => drop(reply.send(Err(not_stored()))),
+            Op::SendTo { reply, .. } => drop(reply.send(Err(not_stored()))),
+            Op::Claim { reply, .. } => drop(reply.send(Err(not_stored()))),
+            Op::ClaimOne { reply, .. } => drop(reply.send(Err(not_stored()))),
+            Op::ReplayStep { reply, .. } => drop(reply.send(Err(not_stored()))),
+        }
+    }
+
+    fn into_ops(self) -> Vec<Op> {
+        let mut ops: Vec<Op> = self
+            .outcomes
+            .into_iter()
+            .map(|outcome| Op::Record {
+                outcome,
+                done: None,
+                hold: None,
+            })
+            .collect();
+        if !self.released.is_empty() {
+            ops.push(Op::Release { ids: self.released });
+        }
+        ops
+    }
+}
+
+/// What callers of a batch that did not commit are told.
+fn not_stored() -> Error {
+    Error::Unavailable(
+        "hookd cannot write to its database right now; nothing was stored. Try again later.".into(),
+    )
 }
 
 enum Reply {
@@ -129,6 +230,10 @@ struct Pending {
     routing: Option<Routing>,
     inserts: Inserts,
     outcomes: Vec<Outcome>,
+    /// Outcomes written in this transaction: kept again if it does not commit.
+    written: Vec<Outcome>,
+    /// Deliveries released in this transaction, likewise.
+    released: Vec<DeliveryId>,
     /// Endpoints the recorded outcomes auto-disabled.
     disabled: Vec<EndpointId>,
 }
@@ -145,22 +250,35 @@ impl Pending {
     async fn settle(&mut self, conn: &mut SqliteConnection, now: Timestamp) -> Result<()> {
         self.inserts.flush(conn, now).await?;
         let outcomes = std::mem::take(&mut self.outcomes);
-        self.disabled
-            .extend(deliveries::record(conn, &outcomes, now).await?);
+        let recorded = deliveries::record(conn, &outcomes, now).await;
+        self.written.extend(outcomes);
+        self.disabled.extend(recorded?);
         Ok(())
     }
 }
 
-/// Runs one batch in one transaction, then answers every caller.
-async fn run_batch(db: &Db, ops: Vec<Op>, handoff: &Handoff, on_disabled: &impl Fn(&[EndpointId])) {
+/// Runs one batch in one transaction, then answers every caller; returns what must be
+/// written again because the batch did not commit.
+async fn run_batch(
+    store: &Store,
+    ops: Vec<Op>,
+    handoff: &Handoff,
+    on_disabled: &impl Fn(&[EndpointId]),
+) -> Kept {
     let now = Timestamp::now();
     let mut replies = Vec::with_capacity(ops.len());
     let mut pending = Pending::default();
+    let mut ops = ops.into_iter();
+    let mut conn = None;
     let outcome: Result<()> = async {
+        let conn = conn.insert(store.db.acquire().await?);
         // IMMEDIATE takes the write lock up front: a deferred transaction that reads first
         // cannot wait for the lock when it upgrades, and would fail with SQLITE_BUSY.
-        let mut tx = db.begin_with("BEGIN IMMEDIATE").await?;
-        for op in ops {
+        let mut tx = sqlx::Connection::begin_with(&mut **conn, "BEGIN IMMEDIATE").await?;
+        if store.health.is_failing() {
+            probe(&mut tx).await?;
+        }
+        for op in ops.by_ref() {
             replies.push(apply(&mut tx, &mut pending, op, &handoff.budget, now).await?);
         }
         pending.settle(&mut tx, now).await?;
@@ -168,17 +286,47 @@ async fn run_batch(db: &Db, ops: Vec<Op>, handoff: &Handoff, on_disabled: &impl 
             let ids: Vec<EndpointId> = pending.inserts.triggered.drain().collect();
             endpoints::mark_triggered(&mut tx, &ids, now).await?;
         }
+        if store.faults.take() {
+            return Err(
+                anyhow::anyhow!("database or disk is full (injected by the test hook)").into(),
+            );
+        }
         tx.commit().await?;
         Ok(())
     }
     .await;
-    if let Err(e) = &outcome {
-        tracing::error!(error = %e, "delivery engine: a write batch failed and was rolled back");
-    }
-    if !pending.disabled.is_empty() {
+    let mut kept = Kept::default();
+    let committed = match outcome {
+        Ok(()) => {
+            store.health.committed();
+            true
+        }
+        Err(e) => {
+            let cause = match e {
+                Error::Internal(inner) => format!("{inner:#}"),
+                other => other.to_string(),
+            };
+            tracing::error!(error = %cause, "delivery engine: a write batch failed and was rolled back; its outcomes will be written again");
+            store.health.failed(cause);
+            // Never reuse a connection whose transaction failed: after a failed COMMIT sqlx
+            // may count a transaction that SQLite already rolled back, and every later BEGIN
+            // on it would fail. Closing it rolls back whatever is left.
+            if let Some(conn) = conn.as_mut() {
+                conn.close_on_drop();
+            }
+            kept.outcomes = std::mem::take(&mut pending.written);
+            kept.outcomes.append(&mut pending.outcomes);
+            kept.released = std::mem::take(&mut pending.released);
+            for op in ops {
+                kept.keep(op);
+            }
+            false
+        }
+    };
+    drop(conn);
+    if committed && !pending.disabled.is_empty() {
         on_disabled(&pending.disabled);
     }
-    let committed = outcome.is_ok();
     for reply in replies {
         match reply {
             Reply::Ingest(tx, result, held) => {
@@ -188,23 +336,32 @@ async fn run_batch(db: &Db, ops: Vec<Op>, handoff: &Handoff, on_disabled: &impl 
                     }
                 }
                 // Otherwise dropping the jobs gives their budget back.
-                answer(tx, result, committed, "the event could not be stored");
+                answer(tx, result, committed);
             }
-            Reply::SendTo(tx, result) => {
-                answer(tx, result, committed, "the event could not be stored")
-            }
+            Reply::SendTo(tx, result) => answer(tx, result, committed),
             Reply::Done(done, _hold) => {
                 if let Some(tx) = done {
                     let _ = tx.send(());
                 }
             }
-            Reply::Claim(tx, result) => answer(tx, result, committed, "claim failed"),
-            Reply::ClaimOne(tx, result) => answer(tx, result, committed, "claim failed"),
-            Reply::ReplayStep(tx, step) => {
-                answer(tx, step, committed, "the replay batch was rolled back")
-            }
+            Reply::Claim(tx, result) => answer(tx, result, committed),
+            Reply::ClaimOne(tx, result) => answer(tx, result, committed),
+            Reply::ReplayStep(tx, step) => answer(tx, step, committed),
         }
     }
+    kept
+}
+
+/// While the store is failing, every batch writes something, so that a commit that succeeds
+/// shows the store takes writes again (an empty transaction commits even on a full disk).
+async fn probe(tx: &mut SqliteConnection) -> Result<()> {
+    let version: i64 = sqlx::query_scalar("pragma user_version")
+        .fetch_one(&mut *tx)
+        .await?;
+    sqlx::query(&format!("pragma user_version = {version}"))
+        .execute(&mut *tx)
+        .await?;
+    Ok(())
 }
 
 /// Applies one operation inside the batch's transaction. An `Err` fails the whole batch; a
@@ -260,6 +417,7 @@ async fn apply(
             Reply::ClaimOne(reply, deliveries::claim_one(tx, &id, now).await)
         }
         Op::Release { ids } => {
+            pending.released.extend(ids.iter().cloned());
             pending.settle(tx, now).await?;
             deliveries::release(tx, Some(&ids)).await?;
             Reply::Done(None, None) // nobody waits on a release
@@ -280,11 +438,11 @@ async fn apply(
     })
 }
 
-/// The operation's own result once the batch is committed; otherwise an error saying `why`.
-fn answer<T>(tx: oneshot::Sender<Result<T>>, result: Result<T>, committed: bool, why: &str) {
+/// The operation's own result once the batch is committed; otherwise: nothing was stored.
+fn answer<T>(tx: oneshot::Sender<Result<T>>, result: Result<T>, committed: bool) {
     let result = match committed {
         true => result,
-        false => Err(Error::Internal(anyhow::anyhow!("{why}"))),
+        false => Err(not_stored()),
     };
     let _ = tx.send(result);
 }

@@ -21,6 +21,7 @@ use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 use tower_sessions_sqlx_store::SqliteStore;
 
+use crate::delivery::StoreHealth;
 use crate::error::Error;
 use crate::ids::ObjectId;
 use crate::state::AppState;
@@ -72,8 +73,14 @@ pub fn router(state: AppState, sessions: SqliteStore) -> Router {
         )
 }
 
-/// 200 when the database answers.
+/// 200 when the database answers and the engine's commits succeed; 503 naming the cause
+/// otherwise.
 async fn healthz(State(state): State<AppState>) -> Response {
+    if let StoreHealth::Failing { since, cause } = state.delivery.store_health() {
+        let body =
+            serde_json::json!({"status": "failing", "cause": cause, "since": since.rfc3339()});
+        return (StatusCode::SERVICE_UNAVAILABLE, axum::Json(body)).into_response();
+    }
     match sqlx::query_scalar::<_, i64>("select 1")
         .fetch_one(&state.db)
         .await
@@ -100,7 +107,11 @@ async fn metrics(State(state): State<AppState>) -> Response {
         .unwrap_or(0.0);
     (
         [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
-        crate::delivery::metrics::render(pending, age),
+        crate::delivery::metrics::render(
+            pending,
+            age,
+            state.delivery.store_health() != StoreHealth::Ok,
+        ),
     )
         .into_response()
 }

@@ -169,6 +169,10 @@ impl IntoResponse for ApiError {
             ),
         )
             .into_response();
+        if let Some(secs) = e.retry_after() {
+            resp.headers_mut()
+                .insert(header::RETRY_AFTER, header::HeaderValue::from(secs));
+        }
         if status == StatusCode::UNAUTHORIZED {
             resp.headers_mut().insert(
                 header::WWW_AUTHENTICATE,

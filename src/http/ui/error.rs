@@ -52,6 +52,7 @@ impl ErrorView {
             Error::Conflict(m) => ("Cannot do that", m),
             Error::BadRequest(m) => ("Bad request", m),
             Error::RateLimited(m) => ("Slow down", m),
+            Error::Unavailable(m) => ("Try again shortly", m),
             Error::PayloadTooLarge(n) => {
                 ("Too large", format!("The form is larger than {n} bytes."))
             }
@@ -79,6 +80,7 @@ impl ErrorView {
 impl IntoResponse for HtmlError {
     fn into_response(self) -> Response {
         let status = self.0.status();
+        let retry_after = self.0.retry_after();
         let view = ErrorView::of(self.0);
         let page = ErrorPage {
             chrome: Chrome::bare(view.heading),
@@ -86,6 +88,10 @@ impl IntoResponse for HtmlError {
             view: view.clone(),
         };
         let mut resp = (status, page).into_response();
+        if let Some(secs) = retry_after {
+            resp.headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(secs));
+        }
         resp.extensions_mut().insert(view);
         resp
     }
