@@ -10,6 +10,7 @@ use tower_sessions::Session;
 
 use super::HtmlError;
 use crate::crypto;
+use crate::delivery::StoreHealth;
 use crate::error::Error;
 use crate::http::assets;
 use crate::ids::UserId;
@@ -36,6 +37,8 @@ pub struct Chrome {
     pub flashes: Vec<Flash>,
     pub nav: &'static str,
     pub title: String,
+    /// Why the engine cannot commit, while it cannot: the banner every page shows.
+    pub store_failing: Option<String>,
 }
 
 impl Chrome {
@@ -62,6 +65,7 @@ impl Chrome {
             flashes: vec![],
             nav: "",
             title: title.to_owned(),
+            store_failing: None,
         }
     }
 }
@@ -72,6 +76,8 @@ pub struct Ctx {
     pub user: Option<User>,
     pub csrf: String,
     pub htmx: bool,
+    /// See `Chrome::store_failing`.
+    pub store_failing: Option<String>,
 }
 
 impl Ctx {
@@ -90,6 +96,7 @@ impl Ctx {
             flashes,
             nav,
             title: title.into(),
+            store_failing: self.store_failing.clone(),
         }
     }
 
@@ -206,11 +213,16 @@ impl FromRequestParts<AppState> for Ctx {
                 .map_err(|e| HtmlError(e).into_response())?,
             _ => None,
         };
+        let store_failing = match state.delivery.store_health() {
+            StoreHealth::Failing { cause, .. } => Some(cause),
+            StoreHealth::Ok => None,
+        };
         Ok(Ctx {
             session,
             user,
             csrf,
             htmx: is_htmx(&parts.headers),
+            store_failing,
         })
     }
 }
