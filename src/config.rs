@@ -162,6 +162,10 @@ impl CommitFaults {
     pub fn clear(&self) {
         self.fail_next(0);
     }
+    /// Faults still to come.
+    pub fn remaining(&self) -> u32 {
+        self.0.load(std::sync::atomic::Ordering::SeqCst)
+    }
     /// Takes one fault if armed: true when this commit must fail.
     pub fn take(&self) -> bool {
         use std::sync::atomic::Ordering::SeqCst;

@@ -302,11 +302,12 @@ async fn run_batch(
             true
         }
         Err(e) => {
-            let cause = match e {
-                Error::Internal(inner) => format!("{inner:#}"),
+            // The cause as SQLite put it ("(code: 13) database or disk is full"), for health.
+            let cause = match &e {
+                Error::Internal(inner) => inner.root_cause().to_string(),
                 other => other.to_string(),
             };
-            tracing::error!(error = %cause, "delivery engine: a write batch failed and was rolled back; its outcomes will be written again");
+            tracing::error!(error = %e, "delivery engine: a write batch failed and was rolled back; its outcomes will be written again");
             store.health.failed(cause);
             // Never reuse a connection whose transaction failed: after a failed COMMIT sqlx
             // may count a transaction that SQLite already rolled back, and every later BEGIN
