@@ -38,7 +38,12 @@ pub struct Env {
 impl Env {
     /// The app with fast retries, then `adjust`.
     pub async fn start(adjust: impl FnOnce(&mut Config)) -> Env {
-        let app = TestApp::spawn_with(|cfg| {
+        Env::start_in(tempfile::tempdir().expect("temp data dir"), adjust).await
+    }
+
+    /// Like `start`, on a data dir the test chose (e.g. on a small filesystem).
+    pub async fn start_in(data: TempDir, adjust: impl FnOnce(&mut Config)) -> Env {
+        let app = TestApp::spawn_in(data, |cfg| {
             fast_retries(cfg);
             adjust(cfg);
         })

@@ -27,6 +27,7 @@ mod passwords;
 mod roles;
 mod setup;
 mod startup;
+mod store_faults;
 mod support;
 mod tools;
 mod ui_deliveries;
