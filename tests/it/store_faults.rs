@@ -74,6 +74,10 @@ async fn while_commits_fail_ingest_is_503_with_retry_after_health_names_the_caus
     let faults = CommitFaults::default();
     let hook = Hook::ok().await;
     let env = env_with(&faults, hook.url()).await;
+    let endpoint = env.api.get("/api/v1/webhooks", StatusCode::OK).await["data"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     let admin = env
         .app
         .login(crate::support::ADMIN_EMAIL, crate::support::ADMIN_PASSWORD)
@@ -112,6 +116,22 @@ async fn while_commits_fail_ingest_is_503_with_retry_after_health_names_the_caus
         page.body.contains("hookd cannot write to its database"),
         "no banner on the overview:\n{}",
         page.body
+    );
+    let refused = admin
+        .submit(
+            &format!("/webhooks/{endpoint}/test"),
+            &[("event_type", "invoice.paid"), ("payload", "{}")],
+            StatusCode::SERVICE_UNAVAILABLE,
+        )
+        .await;
+    assert!(
+        refused.header("retry-after").is_some(),
+        "a dashboard 503 has Retry-After too"
+    );
+    assert!(
+        refused.body.contains("Try again shortly"),
+        "{}",
+        refused.body
     );
 
     // Act: commits succeed again; nobody sends anything.
