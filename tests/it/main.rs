@@ -3,6 +3,7 @@
 
 mod api_event_types;
 mod api_events;
+mod api_idempotency;
 mod api_keys;
 mod api_openapi;
 mod api_webhooks;
