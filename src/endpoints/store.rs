@@ -139,6 +139,7 @@ pub async fn update(db: &Db, id: &EndpointId, spec: EndpointSpec) -> Result<Endp
         "update endpoints set name = ?, url = ?, description = ?, events = ?, channels = ?, headers = ?,
              retry_count = ?, timeout_seconds = ?, tls_verify = ?, updated_at = ?,
              failure_count = case when ? and not enabled then 0 else failure_count end,
+             failed_deliveries_in_row = case when ? and not enabled then 0 else failed_deliveries_in_row end,
              disabled_reason = case when ? then null when enabled then 'manual' else disabled_reason end,
              enabled = ?
          where id = ? returning {COLUMNS}"
@@ -153,6 +154,7 @@ pub async fn update(db: &Db, id: &EndpointId, spec: EndpointSpec) -> Result<Endp
     .bind(spec.timeout_seconds)
     .bind(spec.tls_verify)
     .bind(Timestamp::now())
+    .bind(spec.enabled)
     .bind(spec.enabled)
     .bind(spec.enabled)
     .bind(spec.enabled)
@@ -258,13 +260,13 @@ pub async fn enabled(conn: &mut sqlx::SqliteConnection) -> Result<Vec<Endpoint>>
 
 /// Forgets rotated-out secrets whose overlap has ended.
 pub async fn drop_expired_previous_secrets(db: &Db, now: Timestamp) -> Result<u64> {
-    Ok(sqlx::query(
-        "update endpoints set previous_secret_enc = null, previous_expires_at = null where previous_expires_at <= ?",
+    Ok(
+        sqlx::query("delete from endpoint_secrets where expires_at <= ?")
+            .bind(now)
+            .execute(db)
+            .await?
+            .rows_affected(),
     )
-    .bind(now)
-    .execute(db)
-    .await?
-    .rows_affected())
 }
 
 /// How many endpoints have a current secret the key cannot open (checked at start, so a lost
@@ -306,24 +308,31 @@ pub const AUTO_DISABLE_MIN_FAILURES: i64 = 10;
 #[derive(Debug, Default, Clone)]
 pub struct HealthTally {
     succeeded: bool,
-    failed_since_success: i64,
+    /// Failed attempts since the last success in this batch (or in all of it): `failure_count`.
+    attempts_failed_since_success: i64,
+    /// Deliveries out of retries since the last success: the auto-disable streak.
+    deliveries_failed_since_success: i64,
+    /// Any attempt of the batch failed, before or after a success.
     attempt_failed: bool,
 }
 
 impl HealthTally {
-    /// A delivery succeeded: the failure streak ends.
+    /// A delivery succeeded: both failure streaks end.
     pub fn delivery_succeeded(&mut self) {
         self.succeeded = true;
-        self.failed_since_success = 0;
+        self.attempts_failed_since_success = 0;
+        self.deliveries_failed_since_success = 0;
     }
     /// An attempt failed and will be retried.
     pub fn attempt_failed(&mut self) {
         self.attempt_failed = true;
+        self.attempts_failed_since_success += 1;
     }
     /// A delivery ran out of retries.
     pub fn delivery_failed(&mut self) {
         self.attempt_failed = true;
-        self.failed_since_success += 1;
+        self.attempts_failed_since_success += 1;
+        self.deliveries_failed_since_success += 1;
     }
 }
 
@@ -339,26 +348,28 @@ pub async fn record_health(
     for (id, t) in tallies {
         if t.succeeded {
             sqlx::query(
-                "update endpoints set last_success_at = ?1, failure_count = ?2,
+                "update endpoints set last_success_at = ?1, failure_count = ?2, failed_deliveries_in_row = ?3,
                      failing_since = case when ?2 > 0 then ?1 end,
-                     last_failure_at = case when ?3 then ?1 else last_failure_at end
+                     last_failure_at = case when ?5 then ?1 else last_failure_at end
                  where id = ?4",
             )
             .bind(now)
-            .bind(t.failed_since_success)
-            .bind(t.attempt_failed)
+            .bind(t.attempts_failed_since_success)
+            .bind(t.deliveries_failed_since_success)
             .bind(&id)
+            .bind(t.attempt_failed)
             .execute(&mut *conn)
             .await?;
             continue;
         }
         let off: Option<i64> = sqlx::query_scalar(
-            "update endpoints set last_failure_at = ?1, failure_count = failure_count + ?5,
-                 failing_since = case when ?5 > 0 then coalesce(failing_since, ?1) else failing_since end,
-                 enabled = case when enabled and ?5 > 0 and failure_count + ?5 >= ?2 and coalesce(failing_since, ?1) <= ?3
+            "update endpoints set last_failure_at = ?1, failure_count = failure_count + ?7,
+                 failed_deliveries_in_row = failed_deliveries_in_row + ?5,
+                 failing_since = case when ?7 > 0 then coalesce(failing_since, ?1) else failing_since end,
+                 enabled = case when enabled and ?5 > 0 and failed_deliveries_in_row + ?5 >= ?2 and coalesce(failing_since, ?1) <= ?3
                                 then 0 else enabled end,
-                 disabled_reason = case when enabled and ?5 > 0 and failure_count + ?5 >= ?2 and coalesce(failing_since, ?1) <= ?3
-                                then 'auto: every delivery failed for ' || ?6 || ' days (' || (failure_count + ?5) || ' in a row)'
+                 disabled_reason = case when enabled and ?5 > 0 and failed_deliveries_in_row + ?5 >= ?2 and coalesce(failing_since, ?1) <= ?3
+                                then 'auto: every delivery failed for ' || ?6 || ' days (' || (failed_deliveries_in_row + ?5) || ' in a row)'
                                 else disabled_reason end
              where id = ?4 returning case when enabled = 0 and disabled_reason like 'auto:%' then 1 else 0 end",
         )
@@ -366,11 +377,12 @@ pub async fn record_health(
         .bind(AUTO_DISABLE_MIN_FAILURES)
         .bind(now.minus(AUTO_DISABLE_AFTER))
         .bind(&id)
-        .bind(t.failed_since_success)
+        .bind(t.deliveries_failed_since_success)
         .bind(AUTO_DISABLE_DAYS as i64)
+        .bind(t.attempts_failed_since_success)
         .fetch_optional(&mut *conn)
         .await?;
-        if off == Some(1) && t.failed_since_success > 0 {
+        if off == Some(1) && t.deliveries_failed_since_success > 0 {
             disabled.push(id);
         }
     }

@@ -18,6 +18,7 @@ mod delivery_retries;
 mod delivery_shutdown;
 mod delivery_signing;
 mod harness;
+mod health_truth;
 mod pages;
 mod roles;
 mod setup;

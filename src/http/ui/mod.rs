@@ -12,7 +12,7 @@ mod error;
 mod event_types;
 mod events;
 mod extract;
-mod overview;
+pub(crate) mod overview;
 mod paths;
 mod replays;
 mod users;

@@ -227,13 +227,17 @@ async fn test_url(
     }))
 }
 
+/// The `status` filter's value for "failed, or retrying after a failed attempt".
+const FAILING: &str = "failing";
+
 #[derive(Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct DeliveryListQuery {
     limit: Option<u32>,
     cursor: Option<String>,
-    /// pending, succeeded, failed, cancelled
+    /// pending, succeeded, failed, cancelled, or `failing`: failed or retrying after a failed
+    /// attempt (pending with at least one attempt)
     status: Option<String>,
     event_type: Option<String>,
     /// RFC 3339
@@ -263,15 +267,20 @@ async fn list_webhook_deliveries(
                 .ok_or_else(|| Error::invalid("cursor", "cursor is not one hookd returned"))?,
         ),
     };
-    let status = match q.status.as_deref().filter(|s| !s.is_empty()) {
+    let failing = q.status.as_deref() == Some(FAILING);
+    let status = match q.status.as_deref().filter(|s| !s.is_empty() && *s != FAILING) {
         None => None,
         Some(s) => Some(Status::parse(s).ok_or_else(|| {
-            Error::invalid("status", "use pending, succeeded, failed or cancelled")
+            Error::invalid(
+                "status",
+                "use pending, succeeded, failing (failed or retrying after a failed attempt), failed or cancelled",
+            )
         })?),
     };
     let filter = DeliveryFilter {
         endpoint_id: Some(id),
         status,
+        failing,
         event_type: q.event_type.filter(|t| !t.is_empty()),
         since: super::events::parse_time("since", q.since.as_deref())?,
         until: super::events::parse_time("until", q.until.as_deref())?,

@@ -84,7 +84,7 @@ pub(super) async fn page(
     };
     let history = history::load(
         state,
-        &e.id,
+        &e,
         HistoryQuery {
             view: "endpoint".into(),
             poll: String::new(),
