@@ -1,6 +1,6 @@
 //! SQL on `endpoints`. Secrets are written only encrypted; `signing_secrets` is the one way back.
 
-use super::{Endpoint, EndpointSpec, ROTATION_OVERLAP};
+use super::{Endpoint, EndpointSpec, MAX_LIVE_SECRETS, ROTATION_OVERLAP};
 use crate::crypto::{Keyring, Secret};
 use crate::db::Db;
 use crate::error::{Error, Result};
@@ -181,7 +181,9 @@ pub async fn delete(db: &Db, id: &EndpointId) -> Result<()> {
     Ok(())
 }
 
-/// A new secret; the current one keeps signing alongside it for `ROTATION_OVERLAP`.
+/// A new secret; the current one keeps signing alongside it for `ROTATION_OVERLAP`, as do the
+/// ones rotated out before it whose overlap lasts. Refused (`Conflict`) when that would make
+/// more than `MAX_LIVE_SECRETS` live secrets.
 pub async fn rotate_secret(
     db: &Db,
     keyring: &Keyring,
@@ -190,48 +192,83 @@ pub async fn rotate_secret(
 ) -> Result<(Endpoint, Secret)> {
     let secret = supplied.unwrap_or_else(Secret::generate);
     let now = Timestamp::now();
-    // A current secret the key cannot open (key file lost) is not kept as the previous one:
-    // it could never sign, and keeping it would block signing for the whole overlap.
-    let current: Option<Vec<u8>> =
-        sqlx::query_scalar("select secret_enc from endpoints where id = ?")
-            .bind(id)
-            .fetch_optional(db)
-            .await?;
-    let keep_previous = current.is_some_and(|sealed| keyring.decrypt(&sealed).is_ok());
-    let row: Option<Row> = sqlx::query_as(&format!(
-        "update endpoints set previous_secret_enc = case when ?1 then secret_enc end,
-             previous_expires_at = case when ?1 then ?2 end,
-             secret_enc = ?3, secret_hint = ?4, updated_at = ?5
-         where id = ?6 returning {COLUMNS}"
+    // One writer at a time: two rotations at once must not both pass the cap.
+    let mut tx = db.begin_with("begin immediate").await?;
+    let current: Vec<u8> = sqlx::query_scalar("select secret_enc from endpoints where id = ?")
+        .bind(id)
+        .fetch_optional(&mut *tx)
+        .await?
+        .ok_or(Error::NotFound("endpoint"))?;
+    let (live_previous, next_expiry): (i64, Option<Timestamp>) = sqlx::query_as(
+        "select count(*), min(expires_at) from endpoint_secrets where endpoint_id = ? and expires_at > ?",
+    )
+    .bind(id)
+    .bind(now)
+    .fetch_one(&mut *tx)
+    .await?;
+    // A current secret the key cannot open (key file lost) is not kept: it could never sign,
+    // and keeping it would block signing for the whole overlap.
+    let keep_current = keyring.decrypt(&current).is_ok();
+    let live_after = 1 + live_previous + i64::from(keep_current);
+    if live_after > MAX_LIVE_SECRETS {
+        let free_at = next_expiry
+            .map(|t| format!(" The oldest stops signing at {}.", t.rfc3339()))
+            .unwrap_or_default();
+        return Err(Error::Conflict(format!(
+            "This endpoint already has {} live signing secrets (the current one and {} rotated out \
+             within the last 24 hours, which keep signing so receivers can switch); at most {} are \
+             allowed. Wait until the oldest expires before rotating again.{free_at}",
+            1 + live_previous,
+            live_previous,
+            MAX_LIVE_SECRETS
+        )));
+    }
+    if keep_current {
+        sqlx::query(
+            "insert into endpoint_secrets (endpoint_id, secret_enc, expires_at) values (?, ?, ?)",
+        )
+        .bind(id)
+        .bind(&current)
+        .bind(now.plus(ROTATION_OVERLAP))
+        .execute(&mut *tx)
+        .await?;
+    }
+    let row: Row = sqlx::query_as(&format!(
+        "update endpoints set secret_enc = ?, secret_hint = ?, updated_at = ? where id = ? returning {COLUMNS}"
     ))
-    .bind(keep_previous)
-    .bind(now.plus(ROTATION_OVERLAP))
     .bind(keyring.encrypt(secret.expose().as_bytes()))
     .bind(hint(&secret))
     .bind(now)
     .bind(id)
-    .fetch_optional(db)
+    .fetch_one(&mut *tx)
     .await?;
-    let endpoint = row.map(Endpoint::from).ok_or(Error::NotFound("endpoint"))?;
-    Ok((endpoint, secret))
+    tx.commit().await?;
+    Ok((Endpoint::from(row), secret))
 }
 
-/// The secrets that sign a delivery now: the current one, then the previous one while its
-/// overlap lasts. Fails (never signs with less) when the encryption key cannot open them.
+/// The secrets that sign a delivery now: the current one, then those rotated out whose overlap
+/// lasts, newest first. Fails (never signs with less) when the encryption key cannot open them.
 pub async fn signing_secrets(
     db: &Db,
     keyring: &Keyring,
     id: &EndpointId,
     now: Timestamp,
 ) -> Result<Vec<Secret>> {
-    type SealedSecrets = (Vec<u8>, Option<Vec<u8>>, Option<Timestamp>);
-    let row: Option<SealedSecrets> = sqlx::query_as(
-        "select secret_enc, previous_secret_enc, previous_expires_at from endpoints where id = ?",
+    let mut tx = db.begin().await?;
+    let current: Vec<u8> = sqlx::query_scalar("select secret_enc from endpoints where id = ?")
+        .bind(id)
+        .fetch_optional(&mut *tx)
+        .await?
+        .ok_or(Error::NotFound("endpoint"))?;
+    let previous: Vec<Vec<u8>> = sqlx::query_scalar(
+        "select secret_enc from endpoint_secrets where endpoint_id = ? and expires_at > ?
+         order by expires_at desc",
     )
     .bind(id)
-    .fetch_optional(db)
+    .bind(now)
+    .fetch_all(&mut *tx)
     .await?;
-    let (current, previous, expires) = row.ok_or(Error::NotFound("endpoint"))?;
+    tx.commit().await?;
     let open = |sealed: &[u8]| -> Result<Secret> {
         let plain = keyring.decrypt(sealed)?;
         let text =
@@ -239,13 +276,10 @@ pub async fn signing_secrets(
         Secret::parse(&text)
             .map_err(|m| Error::Internal(anyhow::anyhow!("stored secret is damaged: {m}")))
     };
-    let mut secrets = vec![open(&current)?];
-    if let (Some(prev), Some(exp)) = (previous, expires)
-        && exp > now
-    {
-        secrets.push(open(&prev)?);
-    }
-    Ok(secrets)
+    std::iter::once(&current)
+        .chain(&previous)
+        .map(|sealed| open(sealed))
+        .collect()
 }
 
 /// Every enabled endpoint (the fan-out candidates), read inside the ingest transaction.

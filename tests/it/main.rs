@@ -21,6 +21,7 @@ mod harness;
 mod health_truth;
 mod pages;
 mod roles;
+mod secret_overlap;
 mod setup;
 mod startup;
 mod support;

@@ -123,9 +123,12 @@ async fn delete_webhook(
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// New signing secret (returned once); the previous one keeps signing for 24 h.
+/// New signing secret (returned once). Every secret rotated out within the last 24 h keeps
+/// signing beside it (one `webhook-signature` entry each), at most 5 live secrets: a rotation
+/// past that is refused with 409 until the oldest expires.
 #[utoipa::path(post, path = "/api/v1/webhooks/{id}/rotate-secret", tag = "webhooks", params(("id" = String, Path, description = "The endpoint id, `wh_…`")),
-    responses((status = 200, description = "OK", body = WebhookOut), (status = 404, description = "Not found", body = ErrorBody)))]
+    responses((status = 200, description = "OK", body = WebhookOut), (status = 404, description = "Not found", body = ErrorBody),
+        (status = 409, description = "Already 5 live secrets (the current one and those rotated out within 24 h)", body = ErrorBody)))]
 async fn rotate_webhook_secret(
     State(state): State<AppState>,
     _: Auth<WebhooksWrite>,
