@@ -134,17 +134,13 @@ pub async fn window(
     window: Duration,
 ) -> Result<WindowStats> {
     let since = hour_of(now.minus(window));
-    let (succeeded, failed, retrying): (i64, i64, i64) = sqlx::query_as(
-        "select coalesce(sum(succeeded), 0), coalesce(sum(failed), 0), coalesce(sum(retrying), 0)
-         from endpoint_delivery_hourly where endpoint_id = ? and hour >= ?",
-    )
-    .bind(endpoint_id)
-    .bind(since)
-    .fetch_one(db)
-    .await?;
-    let (failed_attempts, attempts, duration): (i64, i64, i64) = sqlx::query_as(
-        "select coalesce(sum(failed_attempts), 0), coalesce(sum(attempts), 0), coalesce(sum(duration_ms), 0)
-         from endpoint_hourly where endpoint_id = ? and hour >= ?",
+    type Sums = (i64, i64, i64, i64, i64, i64);
+    let (succeeded, failed, retrying, failed_attempts, attempts, duration): Sums = sqlx::query_as(
+        "select d.*, a.* from
+             (select coalesce(sum(succeeded), 0), coalesce(sum(failed), 0), coalesce(sum(retrying), 0)
+              from endpoint_delivery_hourly where endpoint_id = ?1 and hour >= ?2) d,
+             (select coalesce(sum(failed_attempts), 0), coalesce(sum(attempts), 0), coalesce(sum(duration_ms), 0)
+              from endpoint_hourly where endpoint_id = ?1 and hour >= ?2) a",
     )
     .bind(endpoint_id)
     .bind(since)
