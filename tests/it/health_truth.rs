@@ -124,6 +124,13 @@ async fn a_broken_endpoint_whose_deliveries_are_all_retrying_shows_as_failing_ev
         "{history_row}"
     );
 
+    // So does the delivery page.
+    let delivery = admin.page(&format!("/deliveries/{}", dlvs[0])).await.body;
+    assert!(
+        delivery.contains(r#"id="delivery-state">retrying<"#),
+        "{delivery}"
+    );
+
     // The "failing" filter finds all three; "failed" none (they are not out of retries).
     for dlv in &dlvs {
         assert!(failing.contains(&format!(r#"id="row-{dlv}""#)), "{failing}");
