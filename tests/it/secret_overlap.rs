@@ -105,7 +105,7 @@ async fn the_dashboard_rotates_once_shows_the_secret_once_and_keeps_the_first_si
     let mut shown = vec![];
     for _ in 0..2 {
         let done = admin.submit(&rotate, &[], StatusCode::SEE_OTHER).await;
-        assert_eq!(done.location(), format!("/webhooks/{id}#secret-panel"));
+        assert_eq!(done.location(), format!("/webhooks/{id}"));
         let page = admin.page(&format!("/webhooks/{id}")).await.body;
         shown.push(
             between(&page, r#"id="new-secret">"#, "<")

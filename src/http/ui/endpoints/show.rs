@@ -223,7 +223,8 @@ pub(super) async fn rotate_secret(
         Err(Error::Conflict(why)) => ctx.flash("error", why).await,
         Err(e) => return Err(e.into()),
     }
-    Ok(ctx.redirect(&format!("{}#secret-panel", paths::endpoint(&id))))
+    // The flash and the revealed secret sit on top of the page.
+    Ok(ctx.redirect(&paths::endpoint(&id)))
 }
 
 /// A GET of the rotate address (a bookmarked or reloaded result) goes to the endpoint page.
