@@ -23,7 +23,7 @@ pub fn hmac_sha256(key: &[u8], parts: &[&[u8]]) -> Vec<u8> {
 }
 
 /// `v1,<base64>` as the Standard Webhooks spec defines it.
-fn standard_sig(secret: &str, id: &str, ts: &str, body: &[u8]) -> String {
+pub(crate) fn standard_sig(secret: &str, id: &str, ts: &str, body: &[u8]) -> String {
     let key = STANDARD
         .decode(secret.strip_prefix("whsec_").expect("whsec_ prefix"))
         .expect("secret is base64");

@@ -14,7 +14,7 @@ mod event_types;
 mod events;
 mod extract;
 mod local_time;
-mod overview;
+pub(crate) mod overview;
 mod paths;
 mod replays;
 mod users;
