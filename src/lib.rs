@@ -43,6 +43,8 @@ pub mod stats;
 pub mod timestamp;
 /// Dashboard users, passwords, setup token and login throttle.
 pub mod users;
+/// The wire format: header names, User-Agent and body field names of deliveries (pure).
+pub mod wire;
 
 pub use app::{App, Running};
 pub use config::Config;

@@ -255,21 +255,13 @@ fn is_valid_channel(c: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || b"_.:-".contains(&b))
 }
 
-/// RFC 9110 token characters.
-fn is_header_name(name: &str) -> bool {
-    !name.is_empty()
-        && name
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
-}
-
 fn check_headers(headers: &BTreeMap<String, String>) -> Option<String> {
     if headers.len() > MAX_HEADERS {
         return Some(format!("Use at most {MAX_HEADERS} custom headers."));
     }
     for (name, value) in headers {
         let lower = name.to_ascii_lowercase();
-        if !is_header_name(name) {
+        if !crate::wire::is_token(name) {
             return Some(format!("{name:?} is not a valid header name."));
         }
         if RESERVED_HEADERS.contains(&lower.as_str())
