@@ -9,6 +9,7 @@ mod api_webhooks;
 mod auth;
 mod cli;
 mod csrf;
+mod delivery_contracts;
 mod delivery_crash;
 mod delivery_fanout;
 mod delivery_kit;
