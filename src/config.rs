@@ -83,8 +83,9 @@ pub struct Settings {
     /// Header carrying the event id [default: X-Webhook-Id]
     #[arg(long, env = "HOOKD_ID_HEADER", global = true)]
     pub id_header: Option<String>,
-    /// User-Agent of deliveries [default: hookd/VERSION]
-    #[arg(long, env = "HOOKD_USER_AGENT", global = true)]
+    /// User-Agent of deliveries [default: hookd/<version>]
+    #[arg(long, env = "HOOKD_USER_AGENT", global = true,
+          help = concat!("User-Agent of deliveries [default: hookd/", env!("CARGO_PKG_VERSION"), "]"))]
     pub user_agent: Option<String>,
     /// Also send the Standard Webhooks headers webhook-id, webhook-timestamp and
     /// webhook-signature [default: true]

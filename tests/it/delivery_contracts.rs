@@ -447,3 +447,28 @@ async fn a_retry_after_a_failure_is_sent_in_the_same_contract() {
         assert!(shown.get("webhook-signature").is_none(), "{shown}");
     }
 }
+
+#[tokio::test]
+async fn the_openapi_description_names_the_configured_headers_and_fields() {
+    // Arrange
+    let wire = readme_profile("A VPN product").config.wire;
+    let env = Env::start(|cfg| cfg.wire = wire).await;
+
+    // Act
+    let doc: Value = reqwest::get(format!("{}/api/openapi.json", env.app.url()))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+
+    // Assert
+    let text = doc["info"]["description"].as_str().unwrap();
+    assert!(
+        text.contains("`sha256=` then the hex HMAC-SHA256"),
+        "{text}"
+    );
+    assert!(text.contains("`X-VPN-Signature`"), "{text}");
+    assert!(!text.contains("webhook-signature"), "{text}");
+    assert!(text.contains("`signature_header`"), "{text}");
+}

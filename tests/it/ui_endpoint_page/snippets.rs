@@ -1,12 +1,15 @@
 //! The receiver snippets on the page, run here as real Python and Node.js receivers: they
-//! verify hookd's deliveries and reject tampered bodies.
+//! verify hookd's deliveries and reject tampered bodies, with the default wire format and with
+//! renamed headers, a signature prefix and renamed body fields.
 
 use std::process::{Child, Command, Stdio};
 
 use reqwest::{Method, StatusCode};
 use serde_json::json;
 
-use super::{WAIT, fixture, unescape};
+use hookd::wire::WireFormat;
+
+use super::{Fixture, WAIT, fixture, fixture_with, unescape};
 use crate::support::{html, wait_until};
 
 enum Lang {
@@ -110,8 +113,63 @@ async fn start_snippet(
 
 #[tokio::test]
 async fn python_and_node_snippets_verify_real_deliveries_and_reject_tampered_bodies() {
+    snippets_verify_real_deliveries(fixture().await, &WireFormat::default()).await;
+}
+
+/// A contract unlike the default in every way a snippet depends on.
+fn renamed_wire() -> WireFormat {
+    let mut wire = WireFormat {
+        signature_header: "X-VPN-Signature".into(),
+        signature_prefix: "sha256=".into(),
+        event_header: "X-Event-Name".into(),
+        ..WireFormat::default()
+    };
+    wire.body.id = String::new();
+    wire.body.event_type = "event".into();
+    wire
+}
+
+#[tokio::test]
+async fn snippets_follow_a_renamed_contract_and_still_verify_real_deliveries() {
+    let wire = renamed_wire();
+    let set = wire.clone();
+    snippets_verify_real_deliveries(fixture_with(|c| c.wire = set).await, &wire).await;
+}
+
+#[tokio::test]
+async fn without_standard_webhooks_only_the_hmac_snippets_are_offered() {
+    // Arrange
+    let f = fixture_with(|c| {
+        c.wire = renamed_wire();
+        c.wire.standard_webhooks = false;
+    })
+    .await;
+
+    // Act
+    let page = f.admin.page(&f.page_path()).await;
+
+    // Assert
+    assert!(page.body.contains("Standard Webhooks headers are off"));
+    assert!(
+        !page.body.contains("-standard\""),
+        "no Standard Webhooks snippet"
+    );
+    for lang in ["python", "node", "go", "rust"] {
+        let code = html::between(
+            &page.body,
+            &format!(r#"<code id="snippet-{lang}-hmac">"#),
+            "</code>",
+        )
+        .unwrap_or_else(|| panic!("no {lang} hmac snippet"));
+        assert!(code.contains("x-vpn-signature"), "{lang}: {code}");
+        assert!(code.contains("sha256="), "{lang}: {code}");
+        assert!(!code.contains("x-webhook-signature"), "{lang}: {code}");
+    }
+}
+
+/// Runs the page's Python and Node.js snippets as receivers of `f`'s app, which sends `wire`.
+async fn snippets_verify_real_deliveries(f: Fixture, wire: &WireFormat) {
     // Arrange: the page's snippets, and a free port for each receiver
-    let f = fixture().await;
     let page = f.admin.page(&f.page_path()).await;
     let dir = tempfile::tempdir().unwrap();
     let http = reqwest::Client::new();
@@ -216,11 +274,13 @@ async fn python_and_node_snippets_verify_real_deliveries_and_reject_tampered_bod
             StatusCode::UNAUTHORIZED,
             "{key} accepted a tampered body:\n{out}"
         );
-        let event_id = captured.json()["id"].as_str().unwrap().to_owned();
-        assert!(
-            out.contains(&format!("verified {event_id} order.created")),
-            "{key}:\n{out}"
-        );
+        let printed = if wire.body.id.is_empty() {
+            "verified order.created".to_owned()
+        } else {
+            let event_id = captured.json()[&wire.body.id].as_str().unwrap().to_owned();
+            format!("verified {event_id} order.created")
+        };
+        assert!(out.contains(&printed), "{key}: wants {printed:?}:\n{out}");
         assert!(out.contains("rejected"), "{key}:\n{out}");
     }
 }
