@@ -6,9 +6,9 @@
 /// The User-Agent hookd sends unless told otherwise.
 pub const DEFAULT_USER_AGENT: &str = concat!("hookd/", env!("CARGO_PKG_VERSION"));
 
-/// Header names the wire settings may not take (lowercase): those the request itself owns,
-/// hop-by-hop ones, and the Standard Webhooks names (whose meaning is fixed by that spec).
-const RESERVED_HEADERS: &[&str] = &[
+/// Headers hookd sets itself or that only make sense per connection (lowercase): neither a
+/// wire setting nor an endpoint's custom header may use them.
+pub const RESERVED_HEADERS: &[&str] = &[
     "host",
     "content-length",
     "content-type",
@@ -22,10 +22,10 @@ const RESERVED_HEADERS: &[&str] = &[
     "te",
     "trailer",
     "upgrade",
-    "webhook-id",
-    "webhook-timestamp",
-    "webhook-signature",
 ];
+
+/// The Standard Webhooks names, whose meaning that spec fixes.
+const STANDARD_HEADERS: [&str; 3] = ["webhook-id", "webhook-timestamp", "webhook-signature"];
 
 /// Longest header value hookd accepts for the prefix and the User-Agent.
 const MAX_VALUE_LEN: usize = 256;
@@ -147,9 +147,7 @@ impl WireFormat {
             )
             .collect();
         if self.standard_webhooks {
-            names.extend(
-                ["webhook-id", "webhook-timestamp", "webhook-signature"].map(str::to_owned),
-            );
+            names.extend(STANDARD_HEADERS.map(str::to_owned));
         }
         names
     }
@@ -235,7 +233,10 @@ fn check_header_name(key: &'static str, name: &str) -> Result<(), WireError> {
         return Err(bad(key, format!("{name:?} is not a valid header name")));
     }
     let lower = name.to_ascii_lowercase();
-    if RESERVED_HEADERS.contains(&lower.as_str()) || lower.starts_with("proxy-") {
+    if RESERVED_HEADERS.contains(&lower.as_str())
+        || STANDARD_HEADERS.contains(&lower.as_str())
+        || lower.starts_with("proxy-")
+    {
         return Err(bad(
             key,
             format!("{name} is reserved (set by hookd or hop-by-hop)"),

@@ -19,23 +19,8 @@ const MAX_CHANNEL_LEN: usize = 128;
 const MAX_HEADERS: usize = 20;
 const MAX_HEADER_VALUE_LEN: usize = 1024;
 
-/// Headers hookd sets itself or that only make sense per connection (lowercase); custom headers
-/// may not use them, nor any `x-webhook-*` or `webhook-*` name.
-pub const RESERVED_HEADERS: &[&str] = &[
-    "host",
-    "content-length",
-    "content-type",
-    "transfer-encoding",
-    "connection",
-    "user-agent",
-    "keep-alive",
-    "proxy-authenticate",
-    "proxy-authorization",
-    "proxy-connection",
-    "te",
-    "trailer",
-    "upgrade",
-];
+/// Custom headers may not use these, nor any `x-webhook-*` or `webhook-*` name.
+pub use crate::wire::RESERVED_HEADERS;
 
 /// Which targets the server's configuration allows (`allow_http_targets`, `allow_private_targets`).
 #[derive(Debug, Clone, Copy)]
