@@ -1,4 +1,16 @@
 //! hookd: a self-hosted webhook sender in one binary.
+//!
+//! Imports point down, never up:
+//! - leaves: `ids`, `error`, `config`, `timestamp`, and the pure policies `ssrf` (which
+//!   addresses may be targets) and `retry_schedule`; `db` and `crypto` use only leaves;
+//! - domain: `endpoints`, `event_types`, `events`, `deliveries`, `replays`, `stats`, `users`,
+//!   `api_keys` — types, rules and the SQL of the tables each owns; they never import
+//!   `delivery`, `http`, `state` or `app`, nor axum, askama or reqwest;
+//! - `delivery`: the engine (group-commit writer, dispatcher, attempts, reqwest); callers hold
+//!   a `DeliveryHandle` only;
+//! - `http`: the JSON API (`http::api`) and the dashboard (`http::ui`), which never import
+//!   each other; `state` is what their handlers share;
+//! - `app` wires it all together; `cli` uses `app`, `config` and the domain.
 #![forbid(unsafe_code)]
 
 /// API keys: creation (shown once), hashed lookup, scopes, revocation.
