@@ -20,7 +20,7 @@ use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 
 use crate::delivery_kit::{Env, SOON, attempts, fast_retries};
-use crate::support::wait_until;
+use crate::support::{ADMIN_EMAIL, ADMIN_PASSWORD, html, wait_until};
 
 /// A sample receiver's verdict on one request: the event name it read, or why it refused.
 type Verdict = Result<String, String>;
@@ -471,4 +471,40 @@ async fn the_openapi_description_names_the_configured_headers_and_fields() {
     assert!(text.contains("`X-VPN-Signature`"), "{text}");
     assert!(!text.contains("webhook-signature"), "{text}");
     assert!(text.contains("`signature_header`"), "{text}");
+}
+
+#[tokio::test]
+async fn the_delivery_page_shows_the_request_as_the_contract_sent_it() {
+    // Arrange: the proxy reseller's contract (no id, the type in `event`)
+    let wire = readme_profile("A proxy reseller").config.wire;
+    let env = Env::start(|cfg| cfg.wire = wire).await;
+    env.event_type("user.created").await;
+    let receiver = SampleReceiver::start(proxy_reseller).await;
+    let wh = env
+        .webhook(json!({"url": receiver.url, "events": ["user.created"]}))
+        .await;
+    receiver
+        .state
+        .secret
+        .set(wh["secret"].as_str().unwrap().to_owned())
+        .unwrap();
+    let ack = env.send("user.created", json!({"n": 1})).await;
+    assert_eq!(receiver.verdict(1).await, Ok("user.created".to_owned()));
+    let delivery = env.only_delivery_id(ack["id"].as_str().unwrap()).await;
+    env.wait_status(&delivery, "succeeded").await;
+    let sent = String::from_utf8(receiver.state.seen.lock().unwrap()[0].1.to_vec()).unwrap();
+
+    // Act
+    let admin = env.app.login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    let page = admin.page(&format!("/deliveries/{delivery}")).await;
+
+    // Assert: the body byte for byte (HTML-escaped) and the User-Agent as sent
+    let escaped = sent.replace('&', "&amp;").replace('"', "&#34;");
+    let shown = html::between(&page.body, r#"<pre id="request-body">"#, "</pre>")
+        .expect("the request body is shown");
+    assert!(
+        shown == escaped || shown == sent.replace('"', "&quot;"),
+        "shown {shown:?}, sent {sent:?}"
+    );
+    assert!(page.body.contains("PlainProxies-Webhook/1.0"));
 }
