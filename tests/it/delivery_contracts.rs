@@ -209,6 +209,19 @@ impl SampleReceiver {
         SampleReceiver { url, state, server }
     }
 
+    /// Creates an endpoint for `user.created` at this receiver from `fields` and learns its
+    /// secret; returns the endpoint id.
+    async fn subscribe(&self, env: &Env, mut fields: Value) -> String {
+        fields["url"] = json!(self.url);
+        fields["events"] = json!(["user.created"]);
+        let wh = env.webhook(fields).await;
+        self.state
+            .secret
+            .set(wh["secret"].as_str().unwrap().to_owned())
+            .unwrap();
+        wh["id"].as_str().unwrap().to_owned()
+    }
+
     /// Waits for the `n`th request and returns its verdict.
     async fn verdict(&self, n: usize) -> Verdict {
         wait_until(
@@ -262,16 +275,8 @@ async fn contract_env(profile: &Profile, receiver: &SampleReceiver) -> (Env, Str
     })
     .await;
     env.event_type("user.created").await;
-    let mut body = profile.endpoint.clone();
-    body["url"] = json!(receiver.url);
-    body["events"] = json!(["user.created"]);
-    let wh = env.webhook(body).await;
-    receiver
-        .state
-        .secret
-        .set(wh["secret"].as_str().unwrap().to_owned())
-        .unwrap();
-    (env, wh["id"].as_str().unwrap().to_owned())
+    let wh = receiver.subscribe(&env, profile.endpoint.clone()).await;
+    (env, wh)
 }
 
 /// An event, a test send and a test-url send, each accepted by the sample receiver.
@@ -418,14 +423,7 @@ async fn a_retry_after_a_failure_is_sent_in_the_same_contract() {
     env.event_type("user.created").await;
     let receiver = SampleReceiver::start(vpn_product).await;
     *receiver.state.fail_first.lock().unwrap() = 1;
-    let wh = env
-        .webhook(json!({"url": receiver.url, "events": ["user.created"], "retry_count": 2}))
-        .await;
-    receiver
-        .state
-        .secret
-        .set(wh["secret"].as_str().unwrap().to_owned())
-        .unwrap();
+    receiver.subscribe(&env, json!({"retry_count": 2})).await;
 
     // Act
     let ack = env.send("user.created", json!({"n": 1})).await;
@@ -480,14 +478,7 @@ async fn the_delivery_page_shows_the_request_as_the_contract_sent_it() {
     let env = Env::start(|cfg| cfg.wire = wire).await;
     env.event_type("user.created").await;
     let receiver = SampleReceiver::start(proxy_reseller).await;
-    let wh = env
-        .webhook(json!({"url": receiver.url, "events": ["user.created"]}))
-        .await;
-    receiver
-        .state
-        .secret
-        .set(wh["secret"].as_str().unwrap().to_owned())
-        .unwrap();
+    receiver.subscribe(&env, json!({})).await;
     let ack = env.send("user.created", json!({"n": 1})).await;
     assert_eq!(receiver.verdict(1).await, Ok("user.created".to_owned()));
     let delivery = env.only_delivery_id(ack["id"].as_str().unwrap()).await;
