@@ -14,6 +14,7 @@ mod auth;
 mod backup;
 mod cli;
 mod csrf;
+mod delivery_contracts;
 mod delivery_crash;
 mod delivery_fanout;
 mod delivery_kit;

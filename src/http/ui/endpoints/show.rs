@@ -60,6 +60,8 @@ pub(super) struct ShowPage {
     history: HistoryFragment,
     verify: Vec<Language>,
     secret_env: &'static str,
+    /// Header names and prefix the verify panel explains.
+    wire: crate::wire::WireFormat,
     replay: ReplayPanel,
 }
 
@@ -103,8 +105,9 @@ pub(super) async fn page(
         toggle: ToggleFragment::new(&e, &ctx.csrf, admin),
         banner: BannerFragment::new(&e, &ctx.csrf, admin, false),
         stats: panels::stats(state, &e).await?,
-        verify: snippets::verify_panel(&e)?,
+        verify: snippets::verify_panel(&e, &state.config.wire)?,
         secret_env: snippets::SECRET_ENV,
+        wire: state.config.wire.clone(),
         test,
         test_open,
         replay_open: replay.is_active(),
