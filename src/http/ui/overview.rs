@@ -60,8 +60,10 @@ impl EndpointHealth {
         rate(&self.day)
     }
     /// Something was not delivered, or an attempt failed: the rate shows in red.
+    /// Some deliveries are not delivered (failed, or retrying after a failure): the rate is red.
+    /// Failed attempts that were retried to success only colour their own line.
     fn troubled(&self) -> bool {
-        self.day.failed + self.day.retrying + self.day.failed_attempts > 0
+        self.day.failed + self.day.retrying > 0
     }
 }
 
