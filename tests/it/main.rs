@@ -2,6 +2,7 @@
 //! talks HTTP to it (or runs the real binary). One test binary, so it links once.
 
 mod api_cursors;
+mod api_docs;
 mod api_event_type_edits;
 mod api_event_types;
 mod api_events;

@@ -142,6 +142,8 @@ impl EventOut {
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct EventListQuery {
+    /// 1–100, default 25.
+    #[param(minimum = 1, maximum = 100)]
     limit: Option<u32>,
     cursor: Option<String>,
     #[serde(rename = "type")]

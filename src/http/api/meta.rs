@@ -42,12 +42,17 @@ impl Modify for Security {
     }
 }
 
-/// GET /api/openapi.json (public: it documents, it reveals nothing). The description names the
-/// headers and body fields deliveries use, as this server is configured.
+/// GET /api/openapi.json (public: it documents, it reveals nothing).
 pub async fn openapi_json(State(state): State<AppState>) -> Json<utoipa::openapi::OpenApi> {
+    Json(document(&state.config.wire))
+}
+
+/// The OpenAPI document of this server: its description names the headers and body fields
+/// deliveries use, as configured. Also what `/api/docs` renders.
+pub fn document(wire: &WireFormat) -> utoipa::openapi::OpenApi {
     let mut doc = ApiDoc::openapi();
-    doc.info.description = Some(describe(&state.config.wire));
-    Json(doc)
+    doc.info.description = Some(describe(wire));
+    doc
 }
 
 fn describe(wire: &WireFormat) -> String {

@@ -3,6 +3,7 @@
 //! (`CsrfForm`), `error` how domain errors render, `paths` every address.
 
 mod account;
+pub mod api_docs;
 mod api_keys;
 mod auth;
 mod catalog;

@@ -231,6 +231,8 @@ const FAILING: &str = "failing";
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct DeliveryListQuery {
+    /// 1–100, default 25.
+    #[param(minimum = 1, maximum = 100)]
     limit: Option<u32>,
     cursor: Option<String>,
     /// pending, succeeded, failed, cancelled, or `failing`: failed or retrying after a failed
