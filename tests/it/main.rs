@@ -24,6 +24,7 @@ mod durability;
 mod harness;
 mod pages;
 mod passwords;
+mod private_targets;
 mod roles;
 mod setup;
 mod startup;
