@@ -1,6 +1,7 @@
 //! Black-box tests: each starts the real app on a random port with its own temp data dir and
 //! talks HTTP to it (or runs the real binary). One test binary, so it links once.
 
+mod anonymous_sessions;
 mod api_cursors;
 mod api_event_type_edits;
 mod api_event_types;
