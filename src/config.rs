@@ -86,6 +86,15 @@ pub struct Settings {
     /// [default: full]
     #[arg(long, env = "HOOKD_DURABILITY", global = true)]
     pub durability: Option<Durability>,
+    /// Reverse proxies (CIDRs, e.g. "127.0.0.1/32,::1/128") whose X-Forwarded-For names the
+    /// client, for the login throttle and the logs [default: none: the peer address is the client]
+    #[arg(
+        long,
+        env = "HOOKD_TRUSTED_PROXIES",
+        global = true,
+        value_delimiter = ','
+    )]
+    pub trusted_proxies: Option<Vec<String>>,
 }
 
 impl Settings {
@@ -109,6 +118,7 @@ impl Settings {
             retry_schedule: self.retry_schedule.or(lower.retry_schedule),
             endpoint_concurrency: self.endpoint_concurrency.or(lower.endpoint_concurrency),
             durability: self.durability.or(lower.durability),
+            trusted_proxies: self.trusted_proxies.or(lower.trusted_proxies),
         }
     }
 
@@ -137,6 +147,7 @@ pub struct Config {
     pub retry_schedule: RetrySchedule,
     pub endpoint_concurrency: usize,
     pub durability: Durability,
+    pub trusted_proxies: Vec<ipnet::IpNet>,
     /// Names resolved without DNS (tests: this sandbox has no DNS). Not a CLI setting.
     pub dns_overrides: HashMap<String, Vec<IpAddr>>,
     /// How fast bulk replays requeue: deliveries per write transaction and the pause between
@@ -157,6 +168,7 @@ impl std::fmt::Debug for Config {
             .field("retention_days", &self.retention_days)
             .field("delivery_concurrency", &self.delivery_concurrency)
             .field("durability", &self.durability)
+            .field("trusted_proxies", &self.trusted_proxies)
             .field(
                 "secret_key",
                 &self.secret_key.as_ref().map(|_| "[redacted]"),
@@ -183,6 +195,7 @@ impl Default for Config {
             retry_schedule: RetrySchedule::default(),
             endpoint_concurrency: 16,
             durability: Durability::Full,
+            trusted_proxies: Vec::new(),
             dns_overrides: HashMap::new(),
             replay_batch: 100,
             replay_pause: Duration::from_millis(20),
@@ -228,6 +241,12 @@ impl Config {
             },
             endpoint_concurrency: s.endpoint_concurrency.unwrap_or(d.endpoint_concurrency),
             durability: s.durability.unwrap_or(d.durability),
+            trusted_proxies: match s.trusted_proxies {
+                None => d.trusted_proxies,
+                Some(list) => {
+                    parse_cidrs(&list).map_err(|e| anyhow::anyhow!("trusted_proxies: {e}"))?
+                }
+            },
             dns_overrides: d.dns_overrides,
             replay_batch: d.replay_batch,
             replay_pause: d.replay_pause,
@@ -270,6 +289,19 @@ impl Config {
     }
 }
 
+/// CIDRs; a bare address is its own /32 or /128. Blank entries (a trailing comma) are skipped.
+fn parse_cidrs(list: &[String]) -> Result<Vec<ipnet::IpNet>, String> {
+    list.iter()
+        .map(|s| s.trim())
+        .filter(|s| !s.is_empty())
+        .map(|s| {
+            s.parse::<ipnet::IpNet>()
+                .or_else(|_| s.parse::<IpAddr>().map(ipnet::IpNet::from))
+                .map_err(|_| format!("{s:?} is not a CIDR such as 10.0.0.0/8 or ::1/128"))
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -306,5 +338,19 @@ mod tests {
         })
         .unwrap_err();
         assert!(err.to_string().starts_with("retention_days:"));
+    }
+
+    #[test]
+    fn trusted_proxies_take_cidrs_and_bare_addresses_and_a_bad_one_names_the_key() {
+        let file: Settings = toml::from_str("trusted_proxies = [\"10.0.0.0/8\", \"::1\"]").unwrap();
+        let c = Config::from_settings(file).unwrap();
+        assert_eq!(c.trusted_proxies.len(), 2);
+        assert!(c.trusted_proxies[1].contains(&"::1".parse::<IpAddr>().unwrap()));
+        let err = Config::from_settings(Settings {
+            trusted_proxies: Some(vec!["10.0.0.0/33".into()]),
+            ..Default::default()
+        })
+        .unwrap_err();
+        assert!(err.to_string().starts_with("trusted_proxies:"), "{err}");
     }
 }

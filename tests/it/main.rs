@@ -31,6 +31,7 @@ mod setup;
 mod startup;
 mod support;
 mod tools;
+mod trusted_proxies;
 mod ui_deliveries;
 mod ui_endpoint_page;
 mod ui_endpoints;
