@@ -11,6 +11,7 @@ use anyhow::{Context, bail};
 use serde::Deserialize;
 
 use crate::retry_schedule::RetrySchedule;
+use crate::wire::{BodyFields, WireFormat};
 
 /// Log output format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, clap::ValueEnum, Default)]
@@ -86,6 +87,38 @@ pub struct Settings {
     /// [default: full]
     #[arg(long, env = "HOOKD_DURABILITY", global = true)]
     pub durability: Option<Durability>,
+    /// Header carrying the hex HMAC-SHA256 of the raw body [default: X-Webhook-Signature]
+    #[arg(long, env = "HOOKD_SIGNATURE_HEADER", global = true)]
+    pub signature_header: Option<String>,
+    /// Text sent before the hex signature, e.g. "sha256=" [default: empty]
+    #[arg(long, env = "HOOKD_SIGNATURE_PREFIX", global = true)]
+    pub signature_prefix: Option<String>,
+    /// Header carrying the event type [default: X-Webhook-Event]
+    #[arg(long, env = "HOOKD_EVENT_HEADER", global = true)]
+    pub event_header: Option<String>,
+    /// Header carrying the event id [default: X-Webhook-Id]
+    #[arg(long, env = "HOOKD_ID_HEADER", global = true)]
+    pub id_header: Option<String>,
+    /// User-Agent of deliveries [default: hookd/<version>]
+    #[arg(long, env = "HOOKD_USER_AGENT", global = true,
+          help = concat!("User-Agent of deliveries [default: hookd/", env!("CARGO_PKG_VERSION"), "]"))]
+    pub user_agent: Option<String>,
+    /// Also send the Standard Webhooks headers webhook-id, webhook-timestamp and
+    /// webhook-signature [default: true]
+    #[arg(long, env = "HOOKD_STANDARD_WEBHOOKS", global = true, num_args = 0..=1, default_missing_value = "true")]
+    pub standard_webhooks: Option<bool>,
+    /// Body field holding the event id; empty leaves it out [default: id]
+    #[arg(long, env = "HOOKD_BODY_ID_FIELD", global = true)]
+    pub body_id_field: Option<String>,
+    /// Body field holding the event type [default: type]
+    #[arg(long, env = "HOOKD_BODY_TYPE_FIELD", global = true)]
+    pub body_type_field: Option<String>,
+    /// Body field holding the event's creation time (RFC 3339 UTC) [default: timestamp]
+    #[arg(long, env = "HOOKD_BODY_TIMESTAMP_FIELD", global = true)]
+    pub body_timestamp_field: Option<String>,
+    /// Body field holding the event's data [default: data]
+    #[arg(long, env = "HOOKD_BODY_DATA_FIELD", global = true)]
+    pub body_data_field: Option<String>,
     /// Reverse proxies (CIDRs, e.g. "127.0.0.1/32,::1/128") whose X-Forwarded-For names the
     /// client, for the login throttle and the logs [default: none: the peer address is the client]
     #[arg(
@@ -118,6 +151,16 @@ impl Settings {
             retry_schedule: self.retry_schedule.or(lower.retry_schedule),
             endpoint_concurrency: self.endpoint_concurrency.or(lower.endpoint_concurrency),
             durability: self.durability.or(lower.durability),
+            signature_header: self.signature_header.or(lower.signature_header),
+            signature_prefix: self.signature_prefix.or(lower.signature_prefix),
+            event_header: self.event_header.or(lower.event_header),
+            id_header: self.id_header.or(lower.id_header),
+            user_agent: self.user_agent.or(lower.user_agent),
+            standard_webhooks: self.standard_webhooks.or(lower.standard_webhooks),
+            body_id_field: self.body_id_field.or(lower.body_id_field),
+            body_type_field: self.body_type_field.or(lower.body_type_field),
+            body_timestamp_field: self.body_timestamp_field.or(lower.body_timestamp_field),
+            body_data_field: self.body_data_field.or(lower.body_data_field),
             trusted_proxies: self.trusted_proxies.or(lower.trusted_proxies),
         }
     }
@@ -147,6 +190,8 @@ pub struct Config {
     pub retry_schedule: RetrySchedule,
     pub endpoint_concurrency: usize,
     pub durability: Durability,
+    /// Header names, User-Agent and body field names of deliveries.
+    pub wire: WireFormat,
     pub trusted_proxies: Vec<ipnet::IpNet>,
     /// Names resolved without DNS (tests: this sandbox has no DNS). Not a CLI setting.
     pub dns_overrides: HashMap<String, Vec<IpAddr>>,
@@ -168,6 +213,7 @@ impl std::fmt::Debug for Config {
             .field("retention_days", &self.retention_days)
             .field("delivery_concurrency", &self.delivery_concurrency)
             .field("durability", &self.durability)
+            .field("wire", &self.wire)
             .field("trusted_proxies", &self.trusted_proxies)
             .field(
                 "secret_key",
@@ -195,6 +241,7 @@ impl Default for Config {
             retry_schedule: RetrySchedule::default(),
             endpoint_concurrency: 16,
             durability: Durability::Full,
+            wire: WireFormat::default(),
             trusted_proxies: Vec::new(),
             dns_overrides: HashMap::new(),
             replay_batch: 100,
@@ -241,6 +288,20 @@ impl Config {
             },
             endpoint_concurrency: s.endpoint_concurrency.unwrap_or(d.endpoint_concurrency),
             durability: s.durability.unwrap_or(d.durability),
+            wire: WireFormat {
+                signature_header: s.signature_header.unwrap_or(d.wire.signature_header),
+                signature_prefix: s.signature_prefix.unwrap_or(d.wire.signature_prefix),
+                event_header: s.event_header.unwrap_or(d.wire.event_header),
+                id_header: s.id_header.unwrap_or(d.wire.id_header),
+                user_agent: s.user_agent.unwrap_or(d.wire.user_agent),
+                standard_webhooks: s.standard_webhooks.unwrap_or(d.wire.standard_webhooks),
+                body: BodyFields {
+                    id: s.body_id_field.unwrap_or(d.wire.body.id),
+                    event_type: s.body_type_field.unwrap_or(d.wire.body.event_type),
+                    timestamp: s.body_timestamp_field.unwrap_or(d.wire.body.timestamp),
+                    data: s.body_data_field.unwrap_or(d.wire.body.data),
+                },
+            },
             trusted_proxies: match s.trusted_proxies {
                 None => d.trusted_proxies,
                 Some(list) => {
@@ -271,6 +332,7 @@ impl Config {
         if self.session_timeout.is_zero() {
             bail!("session_timeout_seconds: must be at least 1");
         }
+        self.wire.validate()?;
         Ok(())
     }
 
@@ -338,6 +400,50 @@ mod tests {
         })
         .unwrap_err();
         assert!(err.to_string().starts_with("retention_days:"));
+    }
+
+    #[test]
+    fn wire_settings_come_from_the_file_and_bad_ones_name_their_key() {
+        let file: Settings = toml::from_str(
+            "signature_header = \"X-VPN-Signature\"\nsignature_prefix = \"sha256=\"\n\
+             standard_webhooks = false\nbody_id_field = \"\"\nbody_type_field = \"event\"",
+        )
+        .unwrap();
+        let c = Config::from_settings(file).unwrap();
+        assert_eq!(c.wire.signature_header, "X-VPN-Signature");
+        assert_eq!(c.wire.signature_prefix, "sha256=");
+        assert!(!c.wire.standard_webhooks);
+        assert_eq!(c.wire.body.id, "");
+        assert_eq!(c.wire.body.event_type, "event");
+        assert_eq!(c.wire.body.data, "data");
+        assert_eq!(c.wire.event_header, "X-Webhook-Event");
+
+        for (settings, key) in [
+            (
+                Settings {
+                    signature_header: Some("Content-Length".into()),
+                    ..Default::default()
+                },
+                "signature_header:",
+            ),
+            (
+                Settings {
+                    body_data_field: Some(String::new()),
+                    ..Default::default()
+                },
+                "body_data_field:",
+            ),
+            (
+                Settings {
+                    body_timestamp_field: Some("type".into()),
+                    ..Default::default()
+                },
+                "body_timestamp_field:",
+            ),
+        ] {
+            let err = Config::from_settings(settings).unwrap_err().to_string();
+            assert!(err.starts_with(key), "{err}");
+        }
     }
 
     #[test]

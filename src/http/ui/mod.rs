@@ -3,6 +3,7 @@
 //! (`CsrfForm`), `error` how domain errors render, `paths` every address.
 
 mod account;
+pub mod api_docs;
 mod api_keys;
 mod auth;
 mod catalog;
@@ -15,7 +16,7 @@ mod events;
 mod extract;
 mod form_token;
 mod local_time;
-mod overview;
+pub(crate) mod overview;
 mod paths;
 mod replays;
 mod users;
