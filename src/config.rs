@@ -119,6 +119,15 @@ pub struct Settings {
     /// Body field holding the event's data [default: data]
     #[arg(long, env = "HOOKD_BODY_DATA_FIELD", global = true)]
     pub body_data_field: Option<String>,
+    /// Reverse proxies (CIDRs, e.g. "127.0.0.1/32,::1/128") whose X-Forwarded-For names the
+    /// client, for the login throttle and the logs [default: none: the peer address is the client]
+    #[arg(
+        long,
+        env = "HOOKD_TRUSTED_PROXIES",
+        global = true,
+        value_delimiter = ','
+    )]
+    pub trusted_proxies: Option<Vec<String>>,
 }
 
 impl Settings {
@@ -152,6 +161,7 @@ impl Settings {
             body_type_field: self.body_type_field.or(lower.body_type_field),
             body_timestamp_field: self.body_timestamp_field.or(lower.body_timestamp_field),
             body_data_field: self.body_data_field.or(lower.body_data_field),
+            trusted_proxies: self.trusted_proxies.or(lower.trusted_proxies),
         }
     }
 
@@ -182,6 +192,7 @@ pub struct Config {
     pub durability: Durability,
     /// Header names, User-Agent and body field names of deliveries.
     pub wire: WireFormat,
+    pub trusted_proxies: Vec<ipnet::IpNet>,
     /// Names resolved without DNS (tests: this sandbox has no DNS). Not a CLI setting.
     pub dns_overrides: HashMap<String, Vec<IpAddr>>,
     /// How fast bulk replays requeue: deliveries per write transaction and the pause between
@@ -233,6 +244,7 @@ impl std::fmt::Debug for Config {
             .field("delivery_concurrency", &self.delivery_concurrency)
             .field("durability", &self.durability)
             .field("wire", &self.wire)
+            .field("trusted_proxies", &self.trusted_proxies)
             .field(
                 "secret_key",
                 &self.secret_key.as_ref().map(|_| "[redacted]"),
@@ -260,6 +272,7 @@ impl Default for Config {
             endpoint_concurrency: 16,
             durability: Durability::Full,
             wire: WireFormat::default(),
+            trusted_proxies: Vec::new(),
             dns_overrides: HashMap::new(),
             replay_batch: 100,
             replay_pause: Duration::from_millis(20),
@@ -320,6 +333,12 @@ impl Config {
                     data: s.body_data_field.unwrap_or(d.wire.body.data),
                 },
             },
+            trusted_proxies: match s.trusted_proxies {
+                None => d.trusted_proxies,
+                Some(list) => {
+                    parse_cidrs(&list).map_err(|e| anyhow::anyhow!("trusted_proxies: {e}"))?
+                }
+            },
             dns_overrides: d.dns_overrides,
             replay_batch: d.replay_batch,
             replay_pause: d.replay_pause,
@@ -362,6 +381,19 @@ impl Config {
             .as_ref()
             .is_some_and(|u| u.scheme() == "https")
     }
+}
+
+/// CIDRs; a bare address is its own /32 or /128. Blank entries (a trailing comma) are skipped.
+fn parse_cidrs(list: &[String]) -> Result<Vec<ipnet::IpNet>, String> {
+    list.iter()
+        .map(|s| s.trim())
+        .filter(|s| !s.is_empty())
+        .map(|s| {
+            s.parse::<ipnet::IpNet>()
+                .or_else(|_| s.parse::<IpAddr>().map(ipnet::IpNet::from))
+                .map_err(|_| format!("{s:?} is not a CIDR such as 10.0.0.0/8 or ::1/128"))
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -444,5 +476,19 @@ mod tests {
             let err = Config::from_settings(settings).unwrap_err().to_string();
             assert!(err.starts_with(key), "{err}");
         }
+    }
+
+    #[test]
+    fn trusted_proxies_take_cidrs_and_bare_addresses_and_a_bad_one_names_the_key() {
+        let file: Settings = toml::from_str("trusted_proxies = [\"10.0.0.0/8\", \"::1\"]").unwrap();
+        let c = Config::from_settings(file).unwrap();
+        assert_eq!(c.trusted_proxies.len(), 2);
+        assert!(c.trusted_proxies[1].contains(&"::1".parse::<IpAddr>().unwrap()));
+        let err = Config::from_settings(Settings {
+            trusted_proxies: Some(vec!["10.0.0.0/33".into()]),
+            ..Default::default()
+        })
+        .unwrap_err();
+        assert!(err.to_string().starts_with("trusted_proxies:"), "{err}");
     }
 }

@@ -16,10 +16,13 @@ pub const KEY_FILE: &str = "secret.key";
 const NONCE_LEN: usize = 24;
 pub const SECRET_PREFIX: &str = "whsec_";
 
-/// Encrypts and decrypts secrets at rest. Its `Debug` never shows the key.
+/// Encrypts and decrypts secrets at rest, and MACs values the server hands out and must
+/// recognise (form tokens). Its `Debug` never shows the key.
 #[derive(Clone)]
 pub struct Keyring {
     cipher: XChaCha20Poly1305,
+    /// Derived from the key, so a MAC never reveals anything about the encryption key.
+    mac_key: [u8; 32],
 }
 
 impl std::fmt::Debug for Keyring {
@@ -49,7 +52,23 @@ impl Keyring {
         };
         Ok(Keyring {
             cipher: XChaCha20Poly1305::new(&key.into()),
+            mac_key: Sha256::new()
+                .chain_update(b"hookd mac key v1\0")
+                .chain_update(key)
+                .finalize()
+                .into(),
         })
+    }
+
+    /// base64url HMAC-SHA256 of `data` for `purpose` (a MAC for one purpose is no use for another).
+    pub fn mac(&self, purpose: &str, data: &str) -> String {
+        use hmac::{KeyInit as _, Mac};
+        let mut mac = hmac::Hmac::<Sha256>::new_from_slice(&self.mac_key)
+            .expect("HMAC accepts keys of any length");
+        mac.update(purpose.as_bytes());
+        mac.update(b"\0");
+        mac.update(data.as_bytes());
+        URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes())
     }
 
     /// nonce ‖ ciphertext.

@@ -187,9 +187,11 @@ pub async fn create_from_input(
     create(db, keyring, spec, secret).await
 }
 
-/// Lays `patch` over the endpoint and validates the result as a whole. Subscriptions are checked
+/// Lays `patch` over the endpoint and validates what it changes. Subscriptions are checked
 /// against the catalog only when the patch changes them, so archiving a type never blocks an
-/// unrelated edit.
+/// unrelated edit; likewise an unchanged URL is not judged again by the target rules, so an
+/// endpoint refused by a setting turned off since (e.g. `allow_private_targets`) can still be
+/// disabled or edited.
 pub async fn update_from_input(
     db: &crate::db::Db,
     id: &EndpointId,
@@ -207,18 +209,37 @@ pub async fn update_from_input(
         Some(_) => Some(crate::event_types::active_names(db).await?),
         None => None,
     };
-    let (spec, _) = validate(
-        current.as_input().overlay(patch),
-        catalog.as_deref(),
-        targets.rules(),
-    )?;
-    if spec.url != current.spec.url {
+    let url_unchanged = match patch.url.as_deref().map(str::trim) {
+        None => true,
+        Some(raw) => check_url(raw, TargetRules::UNCHANGED).is_ok_and(|u| u == current.spec.url),
+    };
+    let rules = if url_unchanged {
+        TargetRules::UNCHANGED
+    } else {
+        targets.rules()
+    };
+    let (spec, _) = validate(current.as_input().overlay(patch), catalog.as_deref(), rules)?;
+    if !url_unchanged {
         targets
             .check(&spec.url)
             .await
             .map_err(|m| crate::error::Error::invalid("url", m))?;
     }
     update(db, id, spec).await
+}
+
+/// Why the engine refuses attempts to `url` under the current settings (the address checks used
+/// at creation), or `None` when it is allowed. The scheme is not judged: the engine sends to a
+/// stored http:// URL even once `allow_http_targets` is off.
+pub async fn target_refusal(url: &str, targets: &impl TargetPolicy) -> Option<String> {
+    let rules = TargetRules {
+        allow_http: true,
+        ..targets.rules()
+    };
+    match check_url(url, rules) {
+        Err(m) => Some(m),
+        Ok(u) => targets.check(&u).await.err(),
+    }
 }
 
 /// `*` matches everything, `a.*` every type starting with `a.`, anything else itself.

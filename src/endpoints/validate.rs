@@ -29,6 +29,14 @@ pub struct TargetRules {
     pub allow_private: bool,
 }
 
+impl TargetRules {
+    /// For a URL that is already stored and not being changed: it is not judged again.
+    pub const UNCHANGED: TargetRules = TargetRules {
+        allow_http: true,
+        allow_private: true,
+    };
+}
+
 /// Validates `input`; subscriptions are checked against the active event-type `catalog` when one
 /// is given. Missing fields get their defaults. Address resolution (SSRF by DNS) is checked by the
 /// delivery engine afterwards; literal IP hosts are judged here.

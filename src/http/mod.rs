@@ -2,6 +2,7 @@
 
 pub mod api;
 pub mod assets;
+pub mod client_ip;
 pub mod ui;
 
 use std::time::Duration;
@@ -34,6 +35,7 @@ const REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
 
 pub fn router(state: AppState, sessions: SqliteStore) -> Router {
     let x_api_key = HeaderName::from_static("x-api-key");
+    let config = state.config.clone();
     Router::new()
         .route("/healthz", get(healthz))
         .route("/api/openapi.json", get(api::openapi_json))
@@ -48,9 +50,11 @@ pub fn router(state: AppState, sessions: SqliteStore) -> Router {
             ServiceBuilder::new()
                 .layer(SetSensitiveRequestHeadersLayer::new([header::AUTHORIZATION, header::COOKIE, x_api_key]))
                 .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
-                .layer(TraceLayer::new_for_http().make_span_with(|req: &Request| {
+                .layer(TraceLayer::new_for_http().make_span_with(move |req: &Request| {
                     let id = req.headers().get(REQUEST_ID).and_then(|v| v.to_str().ok()).unwrap_or("-");
-                    tracing::info_span!("request", method = %req.method(), path = %req.uri().path(), request_id = %id)
+                    let client = client_ip::of(req.extensions(), req.headers(), &config.trusted_proxies)
+                        .map_or_else(|| "-".to_owned(), |ip| ip.to_string());
+                    tracing::info_span!("request", method = %req.method(), path = %req.uri().path(), client = %client, request_id = %id)
                 }))
                 .layer(PropagateRequestIdLayer::new(REQUEST_ID))
                 .layer(CatchPanicLayer::custom(|_| {

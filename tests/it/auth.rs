@@ -37,12 +37,13 @@ async fn login_with_the_right_password_lands_on_the_dashboard() {
 
 #[tokio::test]
 async fn login_cycles_the_session_id_against_fixation() {
-    // Arrange
+    // Arrange: a session id the client already holds (anonymous visits have none, so it is
+    // one from an earlier sign-in, as a planted cookie would be).
     let app = TestApp::spawn().await;
     app.setup_admin().await;
     let client = app.client();
-    client.csrf().await;
-    let before = client.session_cookie().expect("anonymous session exists");
+    client.login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    let before = client.session_cookie().expect("signed-in session exists");
 
     // Act
     client.login(ADMIN_EMAIL, ADMIN_PASSWORD).await;

@@ -1,6 +1,7 @@
 //! Black-box tests: each starts the real app on a random port with its own temp data dir and
 //! talks HTTP to it (or runs the real binary). One test binary, so it links once.
 
+mod anonymous_sessions;
 mod api_cursors;
 mod api_docs;
 mod api_event_type_edits;
@@ -28,6 +29,7 @@ mod harness;
 mod health_truth;
 mod pages;
 mod passwords;
+mod private_targets;
 mod roles;
 mod secret_overlap;
 mod setup;
@@ -35,6 +37,7 @@ mod startup;
 mod store_faults;
 mod support;
 mod tools;
+mod trusted_proxies;
 mod ui_deliveries;
 mod ui_endpoint_page;
 mod ui_endpoints;

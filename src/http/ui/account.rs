@@ -1,12 +1,10 @@
 //! The signed-in user's own account: who they are, and a form to change their password (which
 //! ends their other sessions and keeps this one).
 
-use std::net::SocketAddr;
-
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::Router;
-use axum::extract::{ConnectInfo, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use axum::routing::{get, post};
@@ -14,6 +12,7 @@ use serde::Deserialize;
 
 use super::{Chrome, CsrfForm, FormErrors, HtmlResult, SignedIn, paths};
 use crate::error::{Error, FieldErrors};
+use crate::http::client_ip::ClientIp;
 use crate::state::AppState;
 use crate::users::{self, User};
 
@@ -51,12 +50,12 @@ struct PasswordForm {
 
 async fn change_password(
     State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    ClientIp(client): ClientIp,
     SignedIn(ctx, me): SignedIn,
     CsrfForm(form): CsrfForm<PasswordForm>,
 ) -> HtmlResult {
     // Guessing the current password here costs as much as guessing it at the login form.
-    let result = match state.login_throttle.check(&me.email, peer.ip()) {
+    let result = match state.login_throttle.check(&me.email, client) {
         Err(e) => Err(e),
         Ok(()) => match users::validate_new_password(&form.password, &form.password_confirm)
             .into_result()

@@ -1,11 +1,9 @@
 //! Sign in, sign out and first-run setup.
 
-use std::net::SocketAddr;
-
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::Router;
-use axum::extract::{ConnectInfo, Query, State};
+use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -14,6 +12,7 @@ use serde::Deserialize;
 use super::ctx::safe_next;
 use super::{Chrome, CsrfForm, Ctx, FormErrors, HtmlResult, NoFields, paths};
 use crate::error::{Error, FieldErrors};
+use crate::http::client_ip::ClientIp;
 use crate::state::AppState;
 use crate::users::{self, Role};
 
@@ -63,12 +62,12 @@ struct LoginForm {
 
 async fn login(
     State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    ClientIp(client): ClientIp,
     ctx: Ctx,
     CsrfForm(form): CsrfForm<LoginForm>,
 ) -> HtmlResult {
     let next = safe_next(form.next.as_deref()).to_owned();
-    let (status, error) = match state.login_throttle.check(&form.email, peer.ip()) {
+    let (status, error) = match state.login_throttle.check(&form.email, client) {
         Err(Error::RateLimited(m)) => (StatusCode::TOO_MANY_REQUESTS, m),
         Err(e) => return Err(e.into()),
         Ok(()) => match users::authenticate(&state.db, &form.email, &form.password).await? {

@@ -9,7 +9,6 @@ use serde::{Deserialize, Serialize};
 use tower_sessions::Session;
 
 use super::HtmlError;
-use crate::crypto;
 use crate::delivery::StoreHealth;
 use crate::error::Error;
 use crate::http::assets;
@@ -20,7 +19,6 @@ use crate::users::{self, User};
 const USER_KEY: &str = "user_id";
 /// The user's `session_stamp` when the session began: a changed password ends the session.
 const STAMP_KEY: &str = "user_stamp";
-pub(super) const CSRF_KEY: &str = "csrf";
 const FLASH_KEY: &str = "flash";
 
 /// A message shown once on the next page.
@@ -125,6 +123,9 @@ impl Ctx {
             .ok_or(Error::NotFound("user"))?;
         let internal = |e: tower_sessions::session::Error| Error::Internal(e.into());
         self.session.cycle_id().await.map_err(internal)?;
+        super::form_token::start(&self.session)
+            .await
+            .map_err(internal)?;
         self.session
             .insert(USER_KEY, &user.id)
             .await
@@ -194,17 +195,7 @@ impl FromRequestParts<AppState> for Ctx {
         let session = Session::from_request_parts(parts, state)
             .await
             .map_err(IntoResponse::into_response)?;
-        let csrf = match session.get::<String>(CSRF_KEY).await {
-            Ok(Some(t)) => t,
-            _ => {
-                let t = crypto::random_token("", 32);
-                session
-                    .insert(CSRF_KEY, &t)
-                    .await
-                    .map_err(|e| HtmlError(Error::Internal(e.into())).into_response())?;
-                t
-            }
-        };
+        let csrf = super::form_token::expected(&session, parts, state).await;
         let id = session.get::<UserId>(USER_KEY).await.ok().flatten();
         let stamp = session.get::<String>(STAMP_KEY).await.ok().flatten();
         let user = match (id, stamp) {

@@ -8,7 +8,7 @@ use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use tower_sessions::Session;
 
-use super::ctx::{CSRF_KEY, see_other};
+use super::ctx::see_other;
 use super::{Ctx, HtmlError, paths};
 use crate::crypto;
 use crate::error::Error;
@@ -63,7 +63,8 @@ impl FromRequestParts<AppState> for Admin {
     }
 }
 
-/// A urlencoded form whose `csrf_token` field (or `X-CSRF-Token` header) matches the session's.
+/// A urlencoded form whose `csrf_token` field (or `X-CSRF-Token` header) matches the expected
+/// form token (`form_token::expected`).
 pub struct CsrfForm<T>(pub T);
 
 impl<T: DeserializeOwned> FromRequest<AppState> for CsrfForm<T> {
@@ -91,11 +92,10 @@ impl<T: DeserializeOwned> FromRequest<AppState> for CsrfForm<T> {
         let form_token = serde_html_form::from_bytes::<TokenOnly>(&bytes)
             .ok()
             .and_then(|t| t.csrf_token);
-        let expected = session.get::<String>(CSRF_KEY).await.ok().flatten();
-        let valid = match (expected, form_token.or(header_token)) {
-            (Some(e), Some(p)) => crypto::ct_eq(&e, &p),
-            _ => false,
-        };
+        let expected = super::form_token::expected(&session, &parts, state).await;
+        let valid = form_token
+            .or(header_token)
+            .is_some_and(|p| crypto::ct_eq(&expected, &p));
         if !valid {
             return Err(HtmlError(Error::Forbidden(
                 "This form has expired or did not come from hookd. Reload the page and try again."

@@ -14,6 +14,7 @@ mod error;
 mod event_types;
 mod events;
 mod extract;
+mod form_token;
 mod local_time;
 pub(crate) mod overview;
 mod paths;
@@ -64,8 +65,12 @@ pub fn router(state: AppState, sessions: SqliteStore) -> Router<AppState> {
         .merge(replays::router())
         .merge(users::router())
         .layer(session_layer)
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            form_token::nonce_cookie,
+        ))
         // Cross-origin POSTs are refused before they reach a handler (Sec-Fetch-Site / Origin);
-        // the session-bound form token in `CsrfForm` covers browsers that send neither header.
+        // the form token in `CsrfForm` covers browsers that send neither header.
         .layer(CsrfLayer::new().with_rejection_response(|_| {
             HtmlError(Error::Forbidden(
                 "This request came from another site and was refused.".into(),

@@ -63,6 +63,8 @@ pub(super) struct ShowPage {
     /// Header names and prefix the verify panel explains.
     wire: crate::wire::WireFormat,
     replay: ReplayPanel,
+    /// Why the engine refuses attempts to this URL under the current settings.
+    refused: Option<String>,
 }
 
 /// The endpoint page. `test` replaces the default test panel (after a send); `history` is the
@@ -101,7 +103,9 @@ pub(super) async fn page(
     )
     .await?
     .0;
+    let refused = endpoints::target_refusal(&e.spec.url, state).await;
     Ok(ShowPage {
+        refused,
         toggle: ToggleFragment::new(&e, &ctx.csrf, admin),
         banner: BannerFragment::new(&e, &ctx.csrf, admin, false),
         stats: panels::stats(state, &e).await?,
