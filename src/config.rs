@@ -86,6 +86,17 @@ pub struct Settings {
     /// [default: full]
     #[arg(long, env = "HOOKD_DURABILITY", global = true)]
     pub durability: Option<Durability>,
+    /// Seconds a client may take to send a request's headers, and to start the next request
+    /// on a kept-alive HTTP/1 connection [default: 10]
+    #[arg(long, env = "HOOKD_HEADER_READ_TIMEOUT_SECONDS", global = true)]
+    pub header_read_timeout_seconds: Option<u64>,
+    /// Seconds a connection may stay open with no request in progress [default: 60]
+    #[arg(long, env = "HOOKD_IDLE_TIMEOUT_SECONDS", global = true)]
+    pub idle_timeout_seconds: Option<u64>,
+    /// Most client connections open at once; when full, the longest-idle one is closed for a
+    /// new one (lowered at start to fit the open-file limit) [default: 1024]
+    #[arg(long, env = "HOOKD_MAX_CONNECTIONS", global = true)]
+    pub max_connections: Option<usize>,
 }
 
 impl Settings {
@@ -109,6 +120,11 @@ impl Settings {
             retry_schedule: self.retry_schedule.or(lower.retry_schedule),
             endpoint_concurrency: self.endpoint_concurrency.or(lower.endpoint_concurrency),
             durability: self.durability.or(lower.durability),
+            header_read_timeout_seconds: self
+                .header_read_timeout_seconds
+                .or(lower.header_read_timeout_seconds),
+            idle_timeout_seconds: self.idle_timeout_seconds.or(lower.idle_timeout_seconds),
+            max_connections: self.max_connections.or(lower.max_connections),
         }
     }
 
@@ -137,6 +153,10 @@ pub struct Config {
     pub retry_schedule: RetrySchedule,
     pub endpoint_concurrency: usize,
     pub durability: Durability,
+    /// Client connections: see `http::serve`.
+    pub header_read_timeout: Duration,
+    pub idle_timeout: Duration,
+    pub max_connections: usize,
     /// Names resolved without DNS (tests: this sandbox has no DNS). Not a CLI setting.
     pub dns_overrides: HashMap<String, Vec<IpAddr>>,
     /// How fast bulk replays requeue: deliveries per write transaction and the pause between
@@ -157,6 +177,9 @@ impl std::fmt::Debug for Config {
             .field("retention_days", &self.retention_days)
             .field("delivery_concurrency", &self.delivery_concurrency)
             .field("durability", &self.durability)
+            .field("header_read_timeout", &self.header_read_timeout)
+            .field("idle_timeout", &self.idle_timeout)
+            .field("max_connections", &self.max_connections)
             .field(
                 "secret_key",
                 &self.secret_key.as_ref().map(|_| "[redacted]"),
@@ -183,6 +206,9 @@ impl Default for Config {
             retry_schedule: RetrySchedule::default(),
             endpoint_concurrency: 16,
             durability: Durability::Full,
+            header_read_timeout: Duration::from_secs(10),
+            idle_timeout: Duration::from_secs(60),
+            max_connections: 1024,
             dns_overrides: HashMap::new(),
             replay_batch: 100,
             replay_pause: Duration::from_millis(20),
@@ -228,6 +254,13 @@ impl Config {
             },
             endpoint_concurrency: s.endpoint_concurrency.unwrap_or(d.endpoint_concurrency),
             durability: s.durability.unwrap_or(d.durability),
+            header_read_timeout: s
+                .header_read_timeout_seconds
+                .map_or(d.header_read_timeout, Duration::from_secs),
+            idle_timeout: s
+                .idle_timeout_seconds
+                .map_or(d.idle_timeout, Duration::from_secs),
+            max_connections: s.max_connections.unwrap_or(d.max_connections),
             dns_overrides: d.dns_overrides,
             replay_batch: d.replay_batch,
             replay_pause: d.replay_pause,
@@ -251,6 +284,15 @@ impl Config {
         }
         if self.session_timeout.is_zero() {
             bail!("session_timeout_seconds: must be at least 1");
+        }
+        if !(1..=3600).contains(&self.header_read_timeout.as_secs()) {
+            bail!("header_read_timeout_seconds: must be between 1 and 3600");
+        }
+        if !(1..=86400).contains(&self.idle_timeout.as_secs()) {
+            bail!("idle_timeout_seconds: must be between 1 and 86400");
+        }
+        if !(1..=1_000_000).contains(&self.max_connections) {
+            bail!("max_connections: must be between 1 and 1000000");
         }
         Ok(())
     }
