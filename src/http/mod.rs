@@ -2,6 +2,7 @@
 
 pub mod api;
 pub mod assets;
+pub mod serve;
 pub mod ui;
 
 use std::time::Duration;
