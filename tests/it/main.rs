@@ -12,6 +12,7 @@ mod api_webhooks;
 mod auth;
 mod backup;
 mod cli;
+mod connections;
 mod csrf;
 mod delivery_crash;
 mod delivery_fanout;
