@@ -265,3 +265,28 @@ impl Drop for Busy {
         self.0.requests.fetch_sub(1, Ordering::SeqCst);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_cap_evicts_the_connection_idle_longest_and_never_a_busy_one() {
+        let open = Registry::default();
+        let (busy, oldest_idle, newer_idle) = (open.add(), open.add(), open.add());
+        let now = Instant::now();
+        let ago = |secs| now.checked_sub(Duration::from_secs(secs)).unwrap();
+        *busy.idle_since.lock().unwrap() = ago(300);
+        *oldest_idle.idle_since.lock().unwrap() = ago(200);
+        *newer_idle.idle_since.lock().unwrap() = ago(100);
+        let _request = busy.busy();
+
+        open.evict_longest_idle();
+        open.evict_longest_idle();
+        open.evict_longest_idle();
+
+        assert!(!busy.evicting.load(Ordering::Relaxed));
+        assert!(oldest_idle.evicting.load(Ordering::Relaxed));
+        assert!(newer_idle.evicting.load(Ordering::Relaxed));
+    }
+}

@@ -34,6 +34,15 @@ async fn closed_by_server(stream: &mut TcpStream) -> Instant {
     .expect("the server closes the connection")
 }
 
+/// The connection lived out its 1 s timeout (printed: these are the measured lifetimes).
+fn assert_closed_by_the_1s_timeout(what: &str, lived: Duration) {
+    eprintln!("{what} closed after {lived:?}");
+    assert!(
+        lived >= Duration::from_millis(900),
+        "{what} closed early: {lived:?}"
+    );
+}
+
 #[tokio::test]
 async fn a_client_that_never_finishes_its_headers_is_disconnected_after_the_header_read_timeout() {
     // Arrange
@@ -55,12 +64,7 @@ async fn a_client_that_never_finishes_its_headers_is_disconnected_after_the_head
     let closed = closed_by_server(&mut stream).await;
 
     // Assert: closed by the 1 s header timeout, not the 60 s idle one.
-    let lived = closed - sent;
-    eprintln!("slow-header connection closed after {lived:?}");
-    assert!(
-        lived >= Duration::from_millis(900),
-        "closed early: {lived:?}"
-    );
+    assert_closed_by_the_1s_timeout("slow-header connection", closed - sent);
     app.shutdown().await;
 }
 
@@ -78,12 +82,7 @@ async fn an_idle_keep_alive_connection_is_closed_after_the_idle_timeout() {
     let closed = closed_by_server(&mut stream).await;
 
     // Assert
-    let lived = closed - answered;
-    eprintln!("idle keep-alive connection closed after {lived:?}");
-    assert!(
-        lived >= Duration::from_millis(900),
-        "closed early: {lived:?}"
-    );
+    assert_closed_by_the_1s_timeout("idle keep-alive connection", closed - answered);
     app.shutdown().await;
 }
 
@@ -103,11 +102,9 @@ async fn a_kept_alive_connection_waiting_for_its_next_request_is_closed_after_th
     let closed = closed_by_server(&mut stream).await;
 
     // Assert
-    let lived = closed - answered;
-    eprintln!("kept-alive connection waiting for a request closed after {lived:?}");
-    assert!(
-        lived >= Duration::from_millis(900),
-        "closed early: {lived:?}"
+    assert_closed_by_the_1s_timeout(
+        "kept-alive connection waiting for a request",
+        closed - answered,
     );
     app.shutdown().await;
 }
