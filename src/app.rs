@@ -37,6 +37,7 @@ impl App {
     /// Opens and migrates the database, loads the encryption key, starts background tasks and
     /// serves HTTP on `listener` until `Running::shutdown`.
     pub async fn start(config: Config, listener: TcpListener) -> anyhow::Result<Running> {
+        config.validate()?;
         let db = db::open_with(&config.data_dir, config.durability).await?;
         let keyring = Keyring::load_or_create(&config.data_dir, config.secret_key.as_deref())?;
         delivery::metrics::handle();

@@ -11,6 +11,7 @@ use anyhow::{Context, bail};
 use serde::Deserialize;
 
 use crate::retry_schedule::RetrySchedule;
+use crate::wire::{BodyFields, WireFormat};
 
 /// Log output format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, clap::ValueEnum, Default)]
@@ -97,6 +98,38 @@ pub struct Settings {
     /// new one (lowered at start to fit the open-file limit) [default: 1024]
     #[arg(long, env = "HOOKD_MAX_CONNECTIONS", global = true)]
     pub max_connections: Option<usize>,
+    /// Header carrying the hex HMAC-SHA256 of the raw body [default: X-Webhook-Signature]
+    #[arg(long, env = "HOOKD_SIGNATURE_HEADER", global = true)]
+    pub signature_header: Option<String>,
+    /// Text sent before the hex signature, e.g. "sha256=" [default: empty]
+    #[arg(long, env = "HOOKD_SIGNATURE_PREFIX", global = true)]
+    pub signature_prefix: Option<String>,
+    /// Header carrying the event type [default: X-Webhook-Event]
+    #[arg(long, env = "HOOKD_EVENT_HEADER", global = true)]
+    pub event_header: Option<String>,
+    /// Header carrying the event id [default: X-Webhook-Id]
+    #[arg(long, env = "HOOKD_ID_HEADER", global = true)]
+    pub id_header: Option<String>,
+    /// User-Agent of deliveries [default: hookd/<version>]
+    #[arg(long, env = "HOOKD_USER_AGENT", global = true,
+          help = concat!("User-Agent of deliveries [default: hookd/", env!("CARGO_PKG_VERSION"), "]"))]
+    pub user_agent: Option<String>,
+    /// Also send the Standard Webhooks headers webhook-id, webhook-timestamp and
+    /// webhook-signature [default: true]
+    #[arg(long, env = "HOOKD_STANDARD_WEBHOOKS", global = true, num_args = 0..=1, default_missing_value = "true")]
+    pub standard_webhooks: Option<bool>,
+    /// Body field holding the event id; empty leaves it out [default: id]
+    #[arg(long, env = "HOOKD_BODY_ID_FIELD", global = true)]
+    pub body_id_field: Option<String>,
+    /// Body field holding the event type [default: type]
+    #[arg(long, env = "HOOKD_BODY_TYPE_FIELD", global = true)]
+    pub body_type_field: Option<String>,
+    /// Body field holding the event's creation time (RFC 3339 UTC) [default: timestamp]
+    #[arg(long, env = "HOOKD_BODY_TIMESTAMP_FIELD", global = true)]
+    pub body_timestamp_field: Option<String>,
+    /// Body field holding the event's data [default: data]
+    #[arg(long, env = "HOOKD_BODY_DATA_FIELD", global = true)]
+    pub body_data_field: Option<String>,
 }
 
 impl Settings {
@@ -125,6 +158,16 @@ impl Settings {
                 .or(lower.header_read_timeout_seconds),
             idle_timeout_seconds: self.idle_timeout_seconds.or(lower.idle_timeout_seconds),
             max_connections: self.max_connections.or(lower.max_connections),
+            signature_header: self.signature_header.or(lower.signature_header),
+            signature_prefix: self.signature_prefix.or(lower.signature_prefix),
+            event_header: self.event_header.or(lower.event_header),
+            id_header: self.id_header.or(lower.id_header),
+            user_agent: self.user_agent.or(lower.user_agent),
+            standard_webhooks: self.standard_webhooks.or(lower.standard_webhooks),
+            body_id_field: self.body_id_field.or(lower.body_id_field),
+            body_type_field: self.body_type_field.or(lower.body_type_field),
+            body_timestamp_field: self.body_timestamp_field.or(lower.body_timestamp_field),
+            body_data_field: self.body_data_field.or(lower.body_data_field),
         }
     }
 
@@ -157,6 +200,8 @@ pub struct Config {
     pub header_read_timeout: Duration,
     pub idle_timeout: Duration,
     pub max_connections: usize,
+    /// Header names, User-Agent and body field names of deliveries.
+    pub wire: WireFormat,
     /// Names resolved without DNS (tests: this sandbox has no DNS). Not a CLI setting.
     pub dns_overrides: HashMap<String, Vec<IpAddr>>,
     /// How fast bulk replays requeue: deliveries per write transaction and the pause between
@@ -180,6 +225,7 @@ impl std::fmt::Debug for Config {
             .field("header_read_timeout", &self.header_read_timeout)
             .field("idle_timeout", &self.idle_timeout)
             .field("max_connections", &self.max_connections)
+            .field("wire", &self.wire)
             .field(
                 "secret_key",
                 &self.secret_key.as_ref().map(|_| "[redacted]"),
@@ -209,6 +255,7 @@ impl Default for Config {
             header_read_timeout: Duration::from_secs(10),
             idle_timeout: Duration::from_secs(60),
             max_connections: 1024,
+            wire: WireFormat::default(),
             dns_overrides: HashMap::new(),
             replay_batch: 100,
             replay_pause: Duration::from_millis(20),
@@ -261,6 +308,20 @@ impl Config {
                 .idle_timeout_seconds
                 .map_or(d.idle_timeout, Duration::from_secs),
             max_connections: s.max_connections.unwrap_or(d.max_connections),
+            wire: WireFormat {
+                signature_header: s.signature_header.unwrap_or(d.wire.signature_header),
+                signature_prefix: s.signature_prefix.unwrap_or(d.wire.signature_prefix),
+                event_header: s.event_header.unwrap_or(d.wire.event_header),
+                id_header: s.id_header.unwrap_or(d.wire.id_header),
+                user_agent: s.user_agent.unwrap_or(d.wire.user_agent),
+                standard_webhooks: s.standard_webhooks.unwrap_or(d.wire.standard_webhooks),
+                body: BodyFields {
+                    id: s.body_id_field.unwrap_or(d.wire.body.id),
+                    event_type: s.body_type_field.unwrap_or(d.wire.body.event_type),
+                    timestamp: s.body_timestamp_field.unwrap_or(d.wire.body.timestamp),
+                    data: s.body_data_field.unwrap_or(d.wire.body.data),
+                },
+            },
             dns_overrides: d.dns_overrides,
             replay_batch: d.replay_batch,
             replay_pause: d.replay_pause,
@@ -294,6 +355,7 @@ impl Config {
         if !(1..=1_000_000).contains(&self.max_connections) {
             bail!("max_connections: must be between 1 and 1000000");
         }
+        self.wire.validate()?;
         Ok(())
     }
 
@@ -348,5 +410,49 @@ mod tests {
         })
         .unwrap_err();
         assert!(err.to_string().starts_with("retention_days:"));
+    }
+
+    #[test]
+    fn wire_settings_come_from_the_file_and_bad_ones_name_their_key() {
+        let file: Settings = toml::from_str(
+            "signature_header = \"X-VPN-Signature\"\nsignature_prefix = \"sha256=\"\n\
+             standard_webhooks = false\nbody_id_field = \"\"\nbody_type_field = \"event\"",
+        )
+        .unwrap();
+        let c = Config::from_settings(file).unwrap();
+        assert_eq!(c.wire.signature_header, "X-VPN-Signature");
+        assert_eq!(c.wire.signature_prefix, "sha256=");
+        assert!(!c.wire.standard_webhooks);
+        assert_eq!(c.wire.body.id, "");
+        assert_eq!(c.wire.body.event_type, "event");
+        assert_eq!(c.wire.body.data, "data");
+        assert_eq!(c.wire.event_header, "X-Webhook-Event");
+
+        for (settings, key) in [
+            (
+                Settings {
+                    signature_header: Some("Content-Length".into()),
+                    ..Default::default()
+                },
+                "signature_header:",
+            ),
+            (
+                Settings {
+                    body_data_field: Some(String::new()),
+                    ..Default::default()
+                },
+                "body_data_field:",
+            ),
+            (
+                Settings {
+                    body_timestamp_field: Some("type".into()),
+                    ..Default::default()
+                },
+                "body_timestamp_field:",
+            ),
+        ] {
+            let err = Config::from_settings(settings).unwrap_err().to_string();
+            assert!(err.starts_with(key), "{err}");
+        }
     }
 }

@@ -2,7 +2,8 @@
 //!
 //! Imports point down, never up:
 //! - leaves: `ids`, `error`, `config`, `timestamp`, and the pure policies `ssrf` (which
-//!   addresses may be targets) and `retry_schedule`; `db` and `crypto` use only leaves;
+//!   addresses may be targets), `retry_schedule` and `wire` (header and body field names of
+//!   deliveries); `db` and `crypto` use only leaves;
 //! - domain: `endpoints`, `event_types`, `events`, `deliveries`, `replays`, `stats`, `users`,
 //!   `api_keys` — types, rules and the SQL of the tables each owns; they never import
 //!   `delivery`, `http`, `state` or `app`, nor axum, askama or reqwest;
@@ -55,6 +56,8 @@ pub mod stats;
 pub mod timestamp;
 /// Dashboard users, passwords, setup token and login throttle.
 pub mod users;
+/// The wire format: header names, User-Agent and body field names of deliveries (pure).
+pub mod wire;
 
 pub use app::{App, Running};
 pub use config::Config;

@@ -1,5 +1,6 @@
-//! Hourly per-endpoint roll-ups of delivery outcomes and response times. The delivery engine
-//! adds to them with each batch of outcomes; stats, sparklines and charts read a few dozen rows
+//! Hourly per-endpoint roll-ups: deliveries by current state (kept by a trigger on
+//! `deliveries`, in each delivery's creation hour), failed attempts and response times (added
+//! by the delivery engine with each batch of outcomes); stats, sparklines and charts read a few dozen rows
 //! instead of scanning the history.
 
 use std::collections::HashMap;
@@ -22,12 +23,13 @@ pub const BUCKET_BOUNDS_MS: [i64; 27] = [
     5000, 7500, 10_000, 15_000, 20_000, 30_000,
 ];
 
-/// What one attempt adds to its endpoint's hour.
+/// What one attempt adds to its endpoint's hour. (Delivery states are counted by the
+/// `deliveries_state_rollup` trigger, in the delivery's creation hour.)
 #[derive(Debug, Clone)]
 pub struct Sample<'a> {
     pub endpoint_id: &'a EndpointId,
-    /// `Some(true)` when the delivery ended succeeded, `Some(false)` when it ended failed.
-    pub ended: Option<bool>,
+    /// The attempt failed (whether or not it will be retried).
+    pub attempt_failed: bool,
     /// The response time, when the attempt got an HTTP response.
     pub response_ms: Option<i64>,
 }
@@ -50,35 +52,32 @@ pub async fn add(
     if samples.is_empty() {
         return Ok(());
     }
-    let mut counts: HashMap<&EndpointId, [i64; 4]> = HashMap::new();
+    let mut counts: HashMap<&EndpointId, [i64; 3]> = HashMap::new();
     let mut latency: HashMap<(&EndpointId, usize), i64> = HashMap::new();
     for s in samples {
         let c = counts.entry(s.endpoint_id).or_default();
-        match s.ended {
-            Some(true) => c[0] += 1,
-            Some(false) => c[1] += 1,
-            None => {}
+        if s.attempt_failed {
+            c[0] += 1;
         }
         if let Some(ms) = s.response_ms {
-            c[2] += 1;
-            c[3] += ms;
+            c[1] += 1;
+            c[2] += ms;
             *latency.entry((s.endpoint_id, bucket_of(ms))).or_default() += 1;
         }
     }
     let counts: Vec<_> = counts
         .into_iter()
-        .map(|(id, [ok, failed, n, ms])| (id, ok, failed, n, ms))
+        .map(|(id, [failed, n, ms])| (id, failed, n, ms))
         .collect();
     let latency: Vec<_> = latency.into_iter().map(|((id, b), n)| (id, b, n)).collect();
     let hour = hour_of(now);
     // `where true` lets SQLite parse the upsert after a join.
     sqlx::query(
-        "insert into endpoint_hourly (endpoint_id, hour, succeeded, failed, attempts, duration_ms)
-         select j.value->>0, ?1, j.value->>1, j.value->>2, j.value->>3, j.value->>4
+        "insert into endpoint_hourly (endpoint_id, hour, failed_attempts, attempts, duration_ms)
+         select j.value->>0, ?1, j.value->>1, j.value->>2, j.value->>3
          from json_each(?2) j join endpoints e on e.id = j.value->>0 where true
-         on conflict (endpoint_id, hour) do update set succeeded = succeeded + excluded.succeeded,
-             failed = failed + excluded.failed, attempts = attempts + excluded.attempts,
-             duration_ms = duration_ms + excluded.duration_ms",
+         on conflict (endpoint_id, hour) do update set failed_attempts = failed_attempts + excluded.failed_attempts,
+             attempts = attempts + excluded.attempts, duration_ms = duration_ms + excluded.duration_ms",
     )
     .bind(hour)
     .bind(serde_json::to_string(&counts).map_err(anyhow::Error::from)?)
@@ -99,22 +98,32 @@ pub async fn add(
     Ok(())
 }
 
-/// Delivery outcomes and response times of one endpoint over a window.
+/// One endpoint's health over a window: the deliveries created in it, each counted once by its
+/// current state, the failed attempts made in it, and response times.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct WindowStats {
     pub succeeded: i64,
     pub failed: i64,
+    /// Still pending after a failed attempt.
+    pub retrying: i64,
+    pub failed_attempts: i64,
     pub avg_response_ms: Option<f64>,
     /// Interpolated from the histogram.
     pub p95_response_ms: Option<i64>,
 }
 
 impl WindowStats {
-    /// Share of ended deliveries that succeeded, 0–100.
+    /// Share of tried deliveries that succeeded, 0–100: one still retrying after a failure
+    /// has not (yet) been delivered, so it counts against the rate.
     pub fn success_rate(&self) -> Option<f64> {
-        let ended = self.succeeded + self.failed;
-        (ended > 0).then(|| self.succeeded as f64 * 100.0 / ended as f64)
+        success_rate(self.succeeded, self.failed + self.retrying)
     }
+}
+
+/// `succeeded` out of `succeeded + not_delivered`, 0–100; `None` when both are zero.
+pub fn success_rate(succeeded: i64, not_delivered: i64) -> Option<f64> {
+    let tried = succeeded + not_delivered;
+    (tried > 0).then(|| succeeded as f64 * 100.0 / tried as f64)
 }
 
 /// Stats of the hours that began at or after the hour containing `now - window`.
@@ -125,10 +134,13 @@ pub async fn window(
     window: Duration,
 ) -> Result<WindowStats> {
     let since = hour_of(now.minus(window));
-    let (succeeded, failed, attempts, duration): (i64, i64, i64, i64) = sqlx::query_as(
-        "select coalesce(sum(succeeded), 0), coalesce(sum(failed), 0), coalesce(sum(attempts), 0),
-                coalesce(sum(duration_ms), 0)
-         from endpoint_hourly where endpoint_id = ? and hour >= ?",
+    type Sums = (i64, i64, i64, i64, i64, i64);
+    let (succeeded, failed, retrying, failed_attempts, attempts, duration): Sums = sqlx::query_as(
+        "select d.*, a.* from
+             (select coalesce(sum(succeeded), 0), coalesce(sum(failed), 0), coalesce(sum(retrying), 0)
+              from endpoint_delivery_hourly where endpoint_id = ?1 and hour >= ?2) d,
+             (select coalesce(sum(failed_attempts), 0), coalesce(sum(attempts), 0), coalesce(sum(duration_ms), 0)
+              from endpoint_hourly where endpoint_id = ?1 and hour >= ?2) a",
     )
     .bind(endpoint_id)
     .bind(since)
@@ -145,6 +157,8 @@ pub async fn window(
     Ok(WindowStats {
         succeeded,
         failed,
+        retrying,
+        failed_attempts,
         avg_response_ms: (attempts > 0)
             .then(|| (duration as f64 / attempts as f64 * 10.0).round() / 10.0),
         p95_response_ms: quantile(&buckets, 0.95),
@@ -174,11 +188,14 @@ fn quantile(buckets: &[(i64, i64)], q: f64) -> Option<i64> {
     None
 }
 
-/// Outcomes of one endpoint in one hour.
+/// One endpoint's hour: the deliveries created in it by current state, and the failed
+/// attempts made in it.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Hour {
     pub succeeded: i64,
     pub failed: i64,
+    pub retrying: i64,
+    pub failed_attempts: i64,
 }
 
 /// Per endpoint, the last `hours` hours up to the current one, oldest first (empty hours zero).
@@ -189,19 +206,40 @@ pub async fn hourly(
 ) -> Result<HashMap<EndpointId, Vec<Hour>>> {
     let current = hour_of(now);
     let first = current - (hours as i64 - 1) * HOUR_MS;
-    let rows: Vec<(EndpointId, i64, i64, i64)> = sqlx::query_as(
-        "select endpoint_id, hour, succeeded, failed from endpoint_hourly where hour >= ? and hour <= ?",
+    let states: Vec<(EndpointId, i64, i64, i64, i64)> = sqlx::query_as(
+        "select endpoint_id, hour, succeeded, failed, retrying from endpoint_delivery_hourly
+         where hour >= ? and hour <= ?",
+    )
+    .bind(first)
+    .bind(current)
+    .fetch_all(db)
+    .await?;
+    let attempts: Vec<(EndpointId, i64, i64)> = sqlx::query_as(
+        "select endpoint_id, hour, failed_attempts from endpoint_hourly
+         where hour >= ? and hour <= ? and failed_attempts > 0",
     )
     .bind(first)
     .bind(current)
     .fetch_all(db)
     .await?;
     let mut out: HashMap<EndpointId, Vec<Hour>> = HashMap::new();
-    for (id, hour, succeeded, failed) in rows {
+    fn slot(
+        out: &mut HashMap<EndpointId, Vec<Hour>>,
+        (hours, first): (usize, i64),
+        id: EndpointId,
+        hour: i64,
+    ) -> &mut Hour {
         let slots = out
             .entry(id)
             .or_insert_with(|| vec![Hour::default(); hours]);
-        slots[((hour - first) / HOUR_MS) as usize] = Hour { succeeded, failed };
+        &mut slots[((hour - first) / HOUR_MS) as usize]
+    }
+    for (id, hour, succeeded, failed, retrying) in states {
+        let h = slot(&mut out, (hours, first), id, hour);
+        (h.succeeded, h.failed, h.retrying) = (succeeded, failed, retrying);
+    }
+    for (id, hour, failed_attempts) in attempts {
+        slot(&mut out, (hours, first), id, hour).failed_attempts = failed_attempts;
     }
     Ok(out)
 }
@@ -212,6 +250,7 @@ pub async fn prune(db: &Db, cutoff: Timestamp) -> Result<u64> {
     for sql in [
         "delete from endpoint_hourly where hour < ?",
         "delete from endpoint_latency_hourly where hour < ?",
+        "delete from endpoint_delivery_hourly where hour < ?",
     ] {
         n += sqlx::query(sql)
             .bind(cutoff)

@@ -58,6 +58,8 @@ pub async fn ids_for_event(
 pub struct DeliveryFilter {
     pub endpoint_id: Option<EndpointId>,
     pub status: Option<Status>,
+    /// Only deliveries that failed or are retrying after a failed attempt.
+    pub failing: bool,
     pub event_type: Option<String>,
     pub since: Option<Timestamp>,
     pub until: Option<Timestamp>,
@@ -67,7 +69,8 @@ pub struct DeliveryFilter {
 /// depth); with `after` the page is the one just newer, still returned newest first.
 ///
 /// The WHERE clause holds only the filters given, so SQLite can pick the matching index
-/// (`deliveries_endpoint_status`, `deliveries_endpoint_type`, or `deliveries_endpoint`) and walk
+/// (`deliveries_endpoint_status`, `deliveries_endpoint_failing`, `deliveries_endpoint_type`, or
+/// `deliveries_endpoint`) and walk
 /// it in id order; a time window also bounds the id range (ids are UUIDv7: they start with the
 /// creation time), so a deep or narrow window does not scan the newer rows first.
 pub async fn list(
@@ -86,6 +89,10 @@ pub async fn list(
     }
     if let Some(status) = f.status {
         q.push(" and d.status = ").push_bind(status);
+    }
+    if f.failing {
+        // Written exactly as `deliveries_endpoint_failing`'s condition, so SQLite uses it.
+        q.push(" and (d.status = 'failed' or (d.status = 'pending' and d.attempts > 0))");
     }
     if let Some(event_type) = &f.event_type {
         q.push(" and d.event_type = ").push_bind(event_type.clone());

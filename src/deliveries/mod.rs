@@ -73,6 +73,13 @@ pub struct Delivery {
     pub updated_at: Timestamp,
 }
 
+impl Delivery {
+    /// Pending after a failed attempt: not delivered, and the receiver has already said no.
+    pub fn is_retrying(&self) -> bool {
+        self.status == Status::Pending && self.attempts > 0
+    }
+}
+
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct Attempt {
     pub id: AttemptId,

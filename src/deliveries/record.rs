@@ -71,11 +71,7 @@ pub async fn record(
         .iter()
         .map(|o| stats::Sample {
             endpoint_id: &o.endpoint_id,
-            ended: match o.next {
-                Next::Succeeded => Some(true),
-                Next::Failed => Some(false),
-                Next::RetryAt(_) => None,
-            },
+            attempt_failed: o.next != Next::Succeeded,
             response_ms: o.attempt.response_status.map(|_| o.attempt.duration_ms),
         })
         .collect();

@@ -18,6 +18,7 @@ use crate::error::Result;
 use crate::ids::EndpointId;
 use crate::retry_schedule::{self, RetrySchedule};
 use crate::timestamp::Timestamp;
+use crate::wire::WireFormat;
 
 /// Endpoint settings are re-read at most this often (edits apply within it).
 const TARGET_TTL: Duration = Duration::from_secs(1);
@@ -50,6 +51,7 @@ pub struct Shared {
     pub clients: Clients,
     pub writer: Writer,
     schedule: Arc<RetrySchedule>,
+    pub wire: Arc<WireFormat>,
     targets: Arc<std::sync::Mutex<TargetCache>>,
 }
 
@@ -60,6 +62,7 @@ impl Shared {
         clients: Clients,
         writer: Writer,
         schedule: RetrySchedule,
+        wire: WireFormat,
     ) -> Shared {
         Shared {
             db,
@@ -67,6 +70,7 @@ impl Shared {
             clients,
             writer,
             schedule: Arc::new(schedule),
+            wire: Arc::new(wire),
             targets: Default::default(),
         }
     }
@@ -144,6 +148,7 @@ impl Shared {
         };
         let spec = &target.endpoint.spec;
         let body = crate::events::body(
+            &self.wire.body,
             job.event_id.as_str(),
             &job.event_type,
             job.event_created_at,
@@ -180,6 +185,7 @@ impl Shared {
                         custom_headers: &spec.headers,
                         timeout: Duration::from_secs(spec.timeout_seconds.max(1) as u64),
                         tls_verify: spec.tls_verify,
+                        wire: &self.wire,
                     },
                 )
                 .await

@@ -79,7 +79,7 @@ pub async fn spawn(
     } else {
         SsrfResolver::fixed(policy, config.dns_overrides.clone())
     };
-    let clients = request::Clients::new(resolver.clone(), policy)?;
+    let clients = request::Clients::new(resolver.clone(), policy, &config.wire.user_agent)?;
     let budget = Budget::new(MAX_QUEUED);
     let (jobs_tx, jobs_rx) = mpsc::unbounded_channel();
     let handoff = writer::Handoff {
@@ -101,6 +101,7 @@ pub async fn spawn(
         clients,
         writer,
         config.retry_schedule.clone(),
+        config.wire.clone(),
     );
     let wake = Arc::new(Notify::new());
     let wiring = worker::Wiring {

@@ -90,11 +90,12 @@ impl DeliveryHandle {
                 url,
                 msg_id: event.id.as_str(),
                 event_type: TEST_EVENT_TYPE,
-                body: event.body(),
+                body: event.body(&self.shared.wire.body),
                 secrets: std::slice::from_ref(&secret),
                 custom_headers: &headers,
                 timeout,
                 tls_verify,
+                wire: &self.shared.wire,
             },
         )
         .await;

@@ -13,13 +13,12 @@ use crate::crypto::Secret;
 use crate::deliveries::NewAttempt;
 use crate::ssrf::Policy;
 use crate::timestamp::Timestamp;
+use crate::wire::WireFormat;
 
 /// Read at most this much of a response body…
 pub const RESPONSE_READ_LIMIT: usize = 64 * 1024;
 /// …and keep this much of it.
 pub const RESPONSE_STORE_LIMIT: usize = 8 * 1024;
-
-pub const USER_AGENT: &str = concat!("hookd/", env!("CARGO_PKG_VERSION"));
 
 /// The two outbound clients: certificate checks on, and off for `tls_verify = false`.
 #[derive(Clone)]
@@ -30,10 +29,14 @@ pub struct Clients {
 }
 
 impl Clients {
-    pub fn new(resolver: SsrfResolver, policy: Policy) -> anyhow::Result<Clients> {
+    pub fn new(
+        resolver: SsrfResolver,
+        policy: Policy,
+        user_agent: &str,
+    ) -> anyhow::Result<Clients> {
         let build = |verify: bool| {
             reqwest::Client::builder()
-                .user_agent(USER_AGENT)
+                .user_agent(user_agent)
                 .redirect(reqwest::redirect::Policy::none())
                 // An environment proxy would connect on our behalf, bypassing the address check.
                 .no_proxy()
@@ -61,6 +64,8 @@ pub struct Request<'a> {
     pub custom_headers: &'a BTreeMap<String, String>,
     pub timeout: Duration,
     pub tls_verify: bool,
+    /// Header names and User-Agent (the body is already rendered).
+    pub wire: &'a WireFormat,
 }
 
 /// The attempt's record, plus `Retry-After` when the receiver asked for a pause.
@@ -200,29 +205,50 @@ fn elapsed_ms(clock: Instant) -> i64 {
 /// The headers to send, and the same headers as recorded (signatures and likely credentials
 /// masked).
 fn headers(req: &Request<'_>, timestamp: i64) -> (HeaderMap, BTreeMap<String, String>) {
-    let secret_refs: Vec<&Secret> = req.secrets.iter().collect();
+    let wire = req.wire;
+    let lower = |name: &str| name.to_ascii_lowercase();
     let mut list: Vec<(String, String, bool)> = vec![
         ("content-type".into(), "application/json".into(), false),
-        ("user-agent".into(), USER_AGENT.into(), false),
-        ("x-webhook-event".into(), req.event_type.into(), false),
-        ("x-webhook-id".into(), req.msg_id.into(), false),
-        ("webhook-id".into(), req.msg_id.into(), false),
-        ("webhook-timestamp".into(), timestamp.to_string(), false),
+        ("user-agent".into(), wire.user_agent.clone(), false),
+        (lower(&wire.event_header), req.event_type.into(), false),
+        (lower(&wire.id_header), req.msg_id.into(), false),
     ];
+    if wire.standard_webhooks {
+        list.push(("webhook-id".into(), req.msg_id.into(), false));
+        list.push(("webhook-timestamp".into(), timestamp.to_string(), false));
+    }
     if let Some(first) = req.secrets.first() {
         list.push((
-            "x-webhook-signature".into(),
-            signature::hex_signature(first, req.body.as_bytes()),
+            lower(&wire.signature_header),
+            format!(
+                "{}{}",
+                wire.signature_prefix,
+                signature::hex_signature(first, req.body.as_bytes())
+            ),
             true,
         ));
-        list.push((
-            "webhook-signature".into(),
-            signature::standard_signature(&secret_refs, req.msg_id, timestamp, req.body.as_bytes()),
-            true,
-        ));
+        if wire.standard_webhooks {
+            let secret_refs: Vec<&Secret> = req.secrets.iter().collect();
+            list.push((
+                "webhook-signature".into(),
+                signature::standard_signature(
+                    &secret_refs,
+                    req.msg_id,
+                    timestamp,
+                    req.body.as_bytes(),
+                ),
+                true,
+            ));
+        }
     }
+    // Custom headers never replace hookd's own (the wire names are settings, so endpoint
+    // validation cannot know them all).
+    let own = wire.own_headers();
     for (name, value) in req.custom_headers {
-        let lower = name.to_ascii_lowercase();
+        let lower = lower(name);
+        if own.contains(&lower) {
+            continue;
+        }
         let sensitive = [
             "auth",
             "token",
@@ -291,4 +317,108 @@ fn chain_text(e: &(dyn StdError + 'static)) -> String {
         next = err.source();
     }
     parts.last().cloned().unwrap_or_else(|| e.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::events;
+
+    const SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+
+    fn request<'a>(
+        wire: &'a WireFormat,
+        secrets: &'a [Secret],
+        custom: &'a BTreeMap<String, String>,
+    ) -> Request<'a> {
+        Request {
+            url: "https://example.com/hook",
+            msg_id: "evt_1",
+            event_type: "invoice.paid",
+            body: events::body(
+                &wire.body,
+                "evt_1",
+                "invoice.paid",
+                Timestamp::from_millis(1_768_480_200_000),
+                r#"{"n": 1}"#,
+            ),
+            secrets,
+            custom_headers: custom,
+            timeout: Duration::from_secs(1),
+            tls_verify: true,
+            wire,
+        }
+    }
+
+    #[test]
+    fn the_default_wire_is_the_body_and_header_set_hookd_always_sent() {
+        let wire = WireFormat::default();
+        let secrets = [Secret::parse(SECRET).unwrap()];
+        let custom = BTreeMap::from([("X-Tenant".to_owned(), "acme".to_owned())]);
+        let req = request(&wire, &secrets, &custom);
+        assert_eq!(
+            req.body,
+            r#"{"id":"evt_1","timestamp":"2026-01-15T12:30:00Z","type":"invoice.paid","data":{"n": 1}}"#
+        );
+        let (sent, shown) = headers(&req, 1_768_480_201);
+        let names: Vec<&str> = sent.keys().map(|k| k.as_str()).collect();
+        assert_eq!(
+            names,
+            [
+                "content-type",
+                "user-agent",
+                "x-webhook-event",
+                "x-webhook-id",
+                "webhook-id",
+                "webhook-timestamp",
+                "x-webhook-signature",
+                "webhook-signature",
+                "x-tenant",
+            ]
+        );
+        let value = |name: &str| sent[name].to_str().unwrap();
+        assert_eq!(
+            value("user-agent"),
+            concat!("hookd/", env!("CARGO_PKG_VERSION"))
+        );
+        assert_eq!(value("x-webhook-event"), "invoice.paid");
+        assert_eq!(value("x-webhook-id"), "evt_1");
+        assert_eq!(value("webhook-timestamp"), "1768480201");
+        assert_eq!(
+            value("x-webhook-signature"),
+            signature::hex_signature(&secrets[0], req.body.as_bytes())
+        );
+        assert!(value("webhook-signature").starts_with("v1,"));
+        assert_eq!(shown["x-webhook-signature"], "••••");
+        assert_eq!(shown["webhook-signature"], "v1,••••");
+        assert_eq!(shown.len(), names.len());
+    }
+
+    #[test]
+    fn a_renamed_wire_uses_its_names_and_prefix_and_can_drop_standard_webhooks() {
+        let wire = WireFormat {
+            signature_header: "X-VPN-Signature".into(),
+            signature_prefix: "sha256=".into(),
+            standard_webhooks: false,
+            user_agent: "Vpn/2".into(),
+            ..WireFormat::default()
+        };
+        let secrets = [Secret::parse(SECRET).unwrap()];
+        // A custom header with hookd's own name never replaces it.
+        let custom = BTreeMap::from([("X-VPN-Signature".to_owned(), "forged".to_owned())]);
+        let req = request(&wire, &secrets, &custom);
+        let (sent, shown) = headers(&req, 1);
+        assert!(sent.get("webhook-signature").is_none());
+        assert!(sent.get("webhook-id").is_none());
+        assert!(sent.get("x-webhook-signature").is_none());
+        assert_eq!(
+            sent["x-vpn-signature"].to_str().unwrap(),
+            format!(
+                "sha256={}",
+                signature::hex_signature(&secrets[0], req.body.as_bytes())
+            )
+        );
+        assert_eq!(sent["user-agent"], "Vpn/2");
+        assert_eq!(shown["x-vpn-signature"], "••••");
+    }
 }

@@ -2,12 +2,13 @@
 //! values.
 //!
 //! Two schemes are sent side by side (DESIGN.md, "Delivery"):
-//! - `X-Webhook-Signature`: lowercase hex HMAC-SHA256, key = the whole `whsec_…` string as UTF-8,
-//!   message = the raw body. Easy to verify by hand.
+//! - `X-Webhook-Signature` (the name and a prefix are wire settings, `crate::wire`): lowercase
+//!   hex HMAC-SHA256, key = the whole `whsec_…` string as UTF-8, message = the raw body. Easy to
+//!   verify by hand.
 //! - `webhook-signature` ([Standard Webhooks](https://www.standardwebhooks.com/)): `v1,<base64>`
 //!   of HMAC-SHA256, key = the base64-decoded part after `whsec_`, message =
 //!   `"<id>.<timestamp>.<body>"`. One entry per live secret, space-separated, so receivers keep
-//!   verifying while a secret is being rotated.
+//!   verifying while a secret is being rotated. Sent unless `standard_webhooks = false`.
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;

@@ -25,6 +25,9 @@ pub const DEFAULT_TIMEOUT_SECONDS: i64 = 10;
 pub const MAX_TIMEOUT_SECONDS: i64 = 30;
 /// A rotated-out secret keeps signing (second signature) this long.
 pub const ROTATION_OVERLAP: std::time::Duration = std::time::Duration::from_secs(24 * 3600);
+/// At most this many secrets sign at once: the current one and those rotated out within
+/// `ROTATION_OVERLAP`. A rotation past it is refused.
+pub const MAX_LIVE_SECRETS: i64 = 5;
 
 /// Client input: every field optional, so it serves create (defaults fill gaps) and PATCH
 /// (the existing endpoint fills gaps). `channels: Some(None)` clears the channel filter.

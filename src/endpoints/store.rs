@@ -1,6 +1,6 @@
 //! SQL on `endpoints`. Secrets are written only encrypted; `signing_secrets` is the one way back.
 
-use super::{Endpoint, EndpointSpec, ROTATION_OVERLAP};
+use super::{Endpoint, EndpointSpec, MAX_LIVE_SECRETS, ROTATION_OVERLAP};
 use crate::crypto::{Keyring, Secret};
 use crate::db::Db;
 use crate::error::{Error, Result};
@@ -139,6 +139,7 @@ pub async fn update(db: &Db, id: &EndpointId, spec: EndpointSpec) -> Result<Endp
         "update endpoints set name = ?, url = ?, description = ?, events = ?, channels = ?, headers = ?,
              retry_count = ?, timeout_seconds = ?, tls_verify = ?, updated_at = ?,
              failure_count = case when ? and not enabled then 0 else failure_count end,
+             failed_deliveries_in_row = case when ? and not enabled then 0 else failed_deliveries_in_row end,
              disabled_reason = case when ? then null when enabled then 'manual' else disabled_reason end,
              enabled = ?
          where id = ? returning {COLUMNS}"
@@ -153,6 +154,7 @@ pub async fn update(db: &Db, id: &EndpointId, spec: EndpointSpec) -> Result<Endp
     .bind(spec.timeout_seconds)
     .bind(spec.tls_verify)
     .bind(Timestamp::now())
+    .bind(spec.enabled)
     .bind(spec.enabled)
     .bind(spec.enabled)
     .bind(spec.enabled)
@@ -179,7 +181,9 @@ pub async fn delete(db: &Db, id: &EndpointId) -> Result<()> {
     Ok(())
 }
 
-/// A new secret; the current one keeps signing alongside it for `ROTATION_OVERLAP`.
+/// A new secret; the current one keeps signing alongside it for `ROTATION_OVERLAP`, as do the
+/// ones rotated out before it whose overlap lasts. Refused (`Conflict`) when that would make
+/// more than `MAX_LIVE_SECRETS` live secrets.
 pub async fn rotate_secret(
     db: &Db,
     keyring: &Keyring,
@@ -188,48 +192,83 @@ pub async fn rotate_secret(
 ) -> Result<(Endpoint, Secret)> {
     let secret = supplied.unwrap_or_else(Secret::generate);
     let now = Timestamp::now();
-    // A current secret the key cannot open (key file lost) is not kept as the previous one:
-    // it could never sign, and keeping it would block signing for the whole overlap.
-    let current: Option<Vec<u8>> =
-        sqlx::query_scalar("select secret_enc from endpoints where id = ?")
-            .bind(id)
-            .fetch_optional(db)
-            .await?;
-    let keep_previous = current.is_some_and(|sealed| keyring.decrypt(&sealed).is_ok());
-    let row: Option<Row> = sqlx::query_as(&format!(
-        "update endpoints set previous_secret_enc = case when ?1 then secret_enc end,
-             previous_expires_at = case when ?1 then ?2 end,
-             secret_enc = ?3, secret_hint = ?4, updated_at = ?5
-         where id = ?6 returning {COLUMNS}"
+    // One writer at a time: two rotations at once must not both pass the cap.
+    let mut tx = db.begin_with("begin immediate").await?;
+    let current: Vec<u8> = sqlx::query_scalar("select secret_enc from endpoints where id = ?")
+        .bind(id)
+        .fetch_optional(&mut *tx)
+        .await?
+        .ok_or(Error::NotFound("endpoint"))?;
+    let (live_previous, next_expiry): (i64, Option<Timestamp>) = sqlx::query_as(
+        "select count(*), min(expires_at) from endpoint_secrets where endpoint_id = ? and expires_at > ?",
+    )
+    .bind(id)
+    .bind(now)
+    .fetch_one(&mut *tx)
+    .await?;
+    // A current secret the key cannot open (key file lost) is not kept: it could never sign,
+    // and keeping it would block signing for the whole overlap.
+    let keep_current = keyring.decrypt(&current).is_ok();
+    let live_after = 1 + live_previous + i64::from(keep_current);
+    if live_after > MAX_LIVE_SECRETS {
+        let free_at = next_expiry
+            .map(|t| format!(" The oldest stops signing at {}.", t.rfc3339()))
+            .unwrap_or_default();
+        return Err(Error::Conflict(format!(
+            "This endpoint already has {} live signing secrets (the current one and {} rotated out \
+             within the last 24 hours, which keep signing so receivers can switch); at most {} are \
+             allowed. Wait until the oldest expires before rotating again.{free_at}",
+            1 + live_previous,
+            live_previous,
+            MAX_LIVE_SECRETS
+        )));
+    }
+    if keep_current {
+        sqlx::query(
+            "insert into endpoint_secrets (endpoint_id, secret_enc, expires_at) values (?, ?, ?)",
+        )
+        .bind(id)
+        .bind(&current)
+        .bind(now.plus(ROTATION_OVERLAP))
+        .execute(&mut *tx)
+        .await?;
+    }
+    let row: Row = sqlx::query_as(&format!(
+        "update endpoints set secret_enc = ?, secret_hint = ?, updated_at = ? where id = ? returning {COLUMNS}"
     ))
-    .bind(keep_previous)
-    .bind(now.plus(ROTATION_OVERLAP))
     .bind(keyring.encrypt(secret.expose().as_bytes()))
     .bind(hint(&secret))
     .bind(now)
     .bind(id)
-    .fetch_optional(db)
+    .fetch_one(&mut *tx)
     .await?;
-    let endpoint = row.map(Endpoint::from).ok_or(Error::NotFound("endpoint"))?;
-    Ok((endpoint, secret))
+    tx.commit().await?;
+    Ok((Endpoint::from(row), secret))
 }
 
-/// The secrets that sign a delivery now: the current one, then the previous one while its
-/// overlap lasts. Fails (never signs with less) when the encryption key cannot open them.
+/// The secrets that sign a delivery now: the current one, then those rotated out whose overlap
+/// lasts, newest first. Fails (never signs with less) when the encryption key cannot open them.
 pub async fn signing_secrets(
     db: &Db,
     keyring: &Keyring,
     id: &EndpointId,
     now: Timestamp,
 ) -> Result<Vec<Secret>> {
-    type SealedSecrets = (Vec<u8>, Option<Vec<u8>>, Option<Timestamp>);
-    let row: Option<SealedSecrets> = sqlx::query_as(
-        "select secret_enc, previous_secret_enc, previous_expires_at from endpoints where id = ?",
+    let mut tx = db.begin().await?;
+    let current: Vec<u8> = sqlx::query_scalar("select secret_enc from endpoints where id = ?")
+        .bind(id)
+        .fetch_optional(&mut *tx)
+        .await?
+        .ok_or(Error::NotFound("endpoint"))?;
+    let previous: Vec<Vec<u8>> = sqlx::query_scalar(
+        "select secret_enc from endpoint_secrets where endpoint_id = ? and expires_at > ?
+         order by expires_at desc",
     )
     .bind(id)
-    .fetch_optional(db)
+    .bind(now)
+    .fetch_all(&mut *tx)
     .await?;
-    let (current, previous, expires) = row.ok_or(Error::NotFound("endpoint"))?;
+    tx.commit().await?;
     let open = |sealed: &[u8]| -> Result<Secret> {
         let plain = keyring.decrypt(sealed)?;
         let text =
@@ -237,13 +276,10 @@ pub async fn signing_secrets(
         Secret::parse(&text)
             .map_err(|m| Error::Internal(anyhow::anyhow!("stored secret is damaged: {m}")))
     };
-    let mut secrets = vec![open(&current)?];
-    if let (Some(prev), Some(exp)) = (previous, expires)
-        && exp > now
-    {
-        secrets.push(open(&prev)?);
-    }
-    Ok(secrets)
+    std::iter::once(&current)
+        .chain(&previous)
+        .map(|sealed| open(sealed))
+        .collect()
 }
 
 /// Every enabled endpoint (the fan-out candidates), read inside the ingest transaction.
@@ -258,13 +294,13 @@ pub async fn enabled(conn: &mut sqlx::SqliteConnection) -> Result<Vec<Endpoint>>
 
 /// Forgets rotated-out secrets whose overlap has ended.
 pub async fn drop_expired_previous_secrets(db: &Db, now: Timestamp) -> Result<u64> {
-    Ok(sqlx::query(
-        "update endpoints set previous_secret_enc = null, previous_expires_at = null where previous_expires_at <= ?",
+    Ok(
+        sqlx::query("delete from endpoint_secrets where expires_at <= ?")
+            .bind(now)
+            .execute(db)
+            .await?
+            .rows_affected(),
     )
-    .bind(now)
-    .execute(db)
-    .await?
-    .rows_affected())
 }
 
 /// How many endpoints have a current secret the key cannot open (checked at start, so a lost
@@ -306,24 +342,31 @@ pub const AUTO_DISABLE_MIN_FAILURES: i64 = 10;
 #[derive(Debug, Default, Clone)]
 pub struct HealthTally {
     succeeded: bool,
-    failed_since_success: i64,
+    /// Failed attempts since the last success in this batch (or in all of it): `failure_count`.
+    attempts_failed_since_success: i64,
+    /// Deliveries out of retries since the last success: the auto-disable streak.
+    deliveries_failed_since_success: i64,
+    /// Any attempt of the batch failed, before or after a success.
     attempt_failed: bool,
 }
 
 impl HealthTally {
-    /// A delivery succeeded: the failure streak ends.
+    /// A delivery succeeded: both failure streaks end.
     pub fn delivery_succeeded(&mut self) {
         self.succeeded = true;
-        self.failed_since_success = 0;
+        self.attempts_failed_since_success = 0;
+        self.deliveries_failed_since_success = 0;
     }
     /// An attempt failed and will be retried.
     pub fn attempt_failed(&mut self) {
         self.attempt_failed = true;
+        self.attempts_failed_since_success += 1;
     }
     /// A delivery ran out of retries.
     pub fn delivery_failed(&mut self) {
         self.attempt_failed = true;
-        self.failed_since_success += 1;
+        self.attempts_failed_since_success += 1;
+        self.deliveries_failed_since_success += 1;
     }
 }
 
@@ -339,26 +382,28 @@ pub async fn record_health(
     for (id, t) in tallies {
         if t.succeeded {
             sqlx::query(
-                "update endpoints set last_success_at = ?1, failure_count = ?2,
+                "update endpoints set last_success_at = ?1, failure_count = ?2, failed_deliveries_in_row = ?3,
                      failing_since = case when ?2 > 0 then ?1 end,
-                     last_failure_at = case when ?3 then ?1 else last_failure_at end
+                     last_failure_at = case when ?5 then ?1 else last_failure_at end
                  where id = ?4",
             )
             .bind(now)
-            .bind(t.failed_since_success)
-            .bind(t.attempt_failed)
+            .bind(t.attempts_failed_since_success)
+            .bind(t.deliveries_failed_since_success)
             .bind(&id)
+            .bind(t.attempt_failed)
             .execute(&mut *conn)
             .await?;
             continue;
         }
         let off: Option<i64> = sqlx::query_scalar(
-            "update endpoints set last_failure_at = ?1, failure_count = failure_count + ?5,
-                 failing_since = case when ?5 > 0 then coalesce(failing_since, ?1) else failing_since end,
-                 enabled = case when enabled and ?5 > 0 and failure_count + ?5 >= ?2 and coalesce(failing_since, ?1) <= ?3
+            "update endpoints set last_failure_at = ?1, failure_count = failure_count + ?7,
+                 failed_deliveries_in_row = failed_deliveries_in_row + ?5,
+                 failing_since = case when ?7 > 0 then coalesce(failing_since, ?1) else failing_since end,
+                 enabled = case when enabled and ?5 > 0 and failed_deliveries_in_row + ?5 >= ?2 and coalesce(failing_since, ?1) <= ?3
                                 then 0 else enabled end,
-                 disabled_reason = case when enabled and ?5 > 0 and failure_count + ?5 >= ?2 and coalesce(failing_since, ?1) <= ?3
-                                then 'auto: every delivery failed for ' || ?6 || ' days (' || (failure_count + ?5) || ' in a row)'
+                 disabled_reason = case when enabled and ?5 > 0 and failed_deliveries_in_row + ?5 >= ?2 and coalesce(failing_since, ?1) <= ?3
+                                then 'auto: every delivery failed for ' || ?6 || ' days (' || (failed_deliveries_in_row + ?5) || ' in a row)'
                                 else disabled_reason end
              where id = ?4 returning case when enabled = 0 and disabled_reason like 'auto:%' then 1 else 0 end",
         )
@@ -366,11 +411,12 @@ pub async fn record_health(
         .bind(AUTO_DISABLE_MIN_FAILURES)
         .bind(now.minus(AUTO_DISABLE_AFTER))
         .bind(&id)
-        .bind(t.failed_since_success)
+        .bind(t.deliveries_failed_since_success)
         .bind(AUTO_DISABLE_DAYS as i64)
+        .bind(t.attempts_failed_since_success)
         .fetch_optional(&mut *conn)
         .await?;
-        if off == Some(1) && t.failed_since_success > 0 {
+        if off == Some(1) && t.deliveries_failed_since_success > 0 {
             disabled.push(id);
         }
     }

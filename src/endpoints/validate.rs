@@ -19,23 +19,8 @@ const MAX_CHANNEL_LEN: usize = 128;
 const MAX_HEADERS: usize = 20;
 const MAX_HEADER_VALUE_LEN: usize = 1024;
 
-/// Headers hookd sets itself or that only make sense per connection (lowercase); custom headers
-/// may not use them, nor any `x-webhook-*` or `webhook-*` name.
-pub const RESERVED_HEADERS: &[&str] = &[
-    "host",
-    "content-length",
-    "content-type",
-    "transfer-encoding",
-    "connection",
-    "user-agent",
-    "keep-alive",
-    "proxy-authenticate",
-    "proxy-authorization",
-    "proxy-connection",
-    "te",
-    "trailer",
-    "upgrade",
-];
+/// Custom headers may not use these, nor any `x-webhook-*` or `webhook-*` name.
+pub use crate::wire::RESERVED_HEADERS;
 
 /// Which targets the server's configuration allows (`allow_http_targets`, `allow_private_targets`).
 #[derive(Debug, Clone, Copy)]
@@ -255,21 +240,13 @@ fn is_valid_channel(c: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || b"_.:-".contains(&b))
 }
 
-/// RFC 9110 token characters.
-fn is_header_name(name: &str) -> bool {
-    !name.is_empty()
-        && name
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
-}
-
 fn check_headers(headers: &BTreeMap<String, String>) -> Option<String> {
     if headers.len() > MAX_HEADERS {
         return Some(format!("Use at most {MAX_HEADERS} custom headers."));
     }
     for (name, value) in headers {
         let lower = name.to_ascii_lowercase();
-        if !is_header_name(name) {
+        if !crate::wire::is_token(name) {
             return Some(format!("{name:?} is not a valid header name."));
         }
         if RESERVED_HEADERS.contains(&lower.as_str())

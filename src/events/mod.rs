@@ -13,6 +13,7 @@ use crate::error::{Error, FieldErrors, Result};
 use crate::event_types;
 use crate::ids::EventId;
 use crate::timestamp::Timestamp;
+use crate::wire::BodyFields;
 
 pub use ingest::{Ingested, Routing, find_repeat, insert, insert_many};
 pub use log::{EventFilter, LogPage, PageFrom, list, log_page};
@@ -91,9 +92,10 @@ impl NewEvent {
         })
     }
 
-    /// The webhook body: `{"id","type","timestamp","data"}`, with `data` byte for byte as sent.
-    pub fn body(&self) -> String {
+    /// The webhook body with `fields`' names, with `data` byte for byte as sent.
+    pub fn body(&self, fields: &BodyFields) -> String {
         body(
+            fields,
             self.id.as_str(),
             &self.event_type,
             self.created_at,
@@ -129,11 +131,15 @@ fn json_depth(json: &str) -> usize {
     deepest
 }
 
-pub fn body(id: &str, event_type: &str, created_at: Timestamp, data: &str) -> String {
-    let head = serde_json::json!({"id": id, "type": event_type, "timestamp": created_at.rfc3339()})
-        .to_string();
-    // `head` ends with '}'; splice `"data":…` in before it.
-    format!("{},\"data\":{}}}", &head[..head.len() - 1], data)
+/// The webhook body of an event (`wire::BodyFields::render`), its time in RFC 3339 UTC.
+pub fn body(
+    fields: &BodyFields,
+    id: &str,
+    event_type: &str,
+    created_at: Timestamp,
+    data: &str,
+) -> String {
+    fields.render(id, event_type, &created_at.rfc3339(), data)
 }
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -201,7 +207,7 @@ mod tests {
     fn body_keeps_data_byte_for_byte() {
         let data = RawValue::from_string(r#"{"b": 1,  "a":[1.50]}"#.to_owned()).unwrap();
         let e = NewEvent::parse("invoice.paid".into(), data, None, None).unwrap();
-        let body = e.body();
+        let body = e.body(&BodyFields::default());
         assert!(
             body.ends_with(r#","data":{"b": 1,  "a":[1.50]}}"#),
             "{body}"

@@ -37,6 +37,7 @@ pub fn router(state: AppState, sessions: SqliteStore) -> Router {
     Router::new()
         .route("/healthz", get(healthz))
         .route("/api/openapi.json", get(api::openapi_json))
+        .route("/api/docs", get(api_docs))
         .route("/metrics", get(metrics))
         .nest("/api/v1", api::router(state.clone()))
         .merge(ui::router(state.clone(), sessions))
@@ -89,6 +90,12 @@ async fn healthz(State(state): State<AppState>) -> Response {
                 .into_response()
         }
     }
+}
+
+/// The API reference page, drawn from the same document as `/api/openapi.json`.
+async fn api_docs(State(state): State<AppState>) -> Response {
+    let doc = serde_json::to_value(api::document(&state.config.wire)).unwrap_or_default();
+    ui::api_docs::Reference::from_document(&doc).into_response()
 }
 
 /// Prometheus text exposition.

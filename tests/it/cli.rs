@@ -228,6 +228,40 @@ fn serve_help_lists_every_setting_with_its_default_and_env_name() {
             Some("43200"),
         ),
         ("--config", "HOOKD_CONFIG", None),
+        (
+            "--signature-header",
+            "HOOKD_SIGNATURE_HEADER",
+            Some("X-Webhook-Signature"),
+        ),
+        (
+            "--signature-prefix",
+            "HOOKD_SIGNATURE_PREFIX",
+            Some("empty"),
+        ),
+        (
+            "--event-header",
+            "HOOKD_EVENT_HEADER",
+            Some("X-Webhook-Event"),
+        ),
+        ("--id-header", "HOOKD_ID_HEADER", Some("X-Webhook-Id")),
+        (
+            "--user-agent",
+            "HOOKD_USER_AGENT",
+            Some(concat!("hookd/", env!("CARGO_PKG_VERSION"))),
+        ),
+        (
+            "--standard-webhooks",
+            "HOOKD_STANDARD_WEBHOOKS",
+            Some("true"),
+        ),
+        ("--body-id-field", "HOOKD_BODY_ID_FIELD", Some("id")),
+        ("--body-type-field", "HOOKD_BODY_TYPE_FIELD", Some("type")),
+        (
+            "--body-timestamp-field",
+            "HOOKD_BODY_TIMESTAMP_FIELD",
+            Some("timestamp"),
+        ),
+        ("--body-data-field", "HOOKD_BODY_DATA_FIELD", Some("data")),
     ];
 
     // Act

@@ -2,9 +2,11 @@
 //! talks HTTP to it (or runs the real binary). One test binary, so it links once.
 
 mod api_cursors;
+mod api_docs;
 mod api_event_type_edits;
 mod api_event_types;
 mod api_events;
+mod api_idempotency;
 mod api_keys;
 mod api_openapi;
 mod api_replays;
@@ -14,6 +16,7 @@ mod backup;
 mod cli;
 mod connections;
 mod csrf;
+mod delivery_contracts;
 mod delivery_crash;
 mod delivery_fanout;
 mod delivery_kit;
@@ -23,9 +26,11 @@ mod delivery_shutdown;
 mod delivery_signing;
 mod durability;
 mod harness;
+mod health_truth;
 mod pages;
 mod passwords;
 mod roles;
+mod secret_overlap;
 mod setup;
 mod startup;
 mod support;

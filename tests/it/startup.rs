@@ -214,3 +214,68 @@ fn blocking_get(url: &str) -> String {
         resp.text().await.unwrap()
     })
 }
+
+#[test]
+fn bad_wire_settings_are_refused_at_start_naming_the_key() {
+    // Arrange
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let data = data.to_str().unwrap();
+    let config = dir.path().join("hookd.toml");
+    std::fs::write(
+        &config,
+        "body_type_field = \"event\"\nbody_data_field = \"event\"\n",
+    )
+    .unwrap();
+
+    // Act: a flag, an environment variable and a file key
+    let flag = hookd(
+        dir.path(),
+        &[
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--data-dir",
+            data,
+            "--signature-header",
+            "Transfer-Encoding",
+        ],
+        "",
+    );
+    let env = command(dir.path())
+        .args(["migrate", "--data-dir", data])
+        .env("HOOKD_ID_HEADER", "X Webhook Id")
+        .stdin(Stdio::null())
+        .output()
+        .expect("hookd runs");
+    let file = hookd(
+        dir.path(),
+        &[
+            "--config",
+            config.to_str().unwrap(),
+            "migrate",
+            "--data-dir",
+            data,
+        ],
+        "",
+    );
+
+    // Assert
+    flag.assert_clean_failure();
+    assert!(
+        flag.stderr
+            .contains("signature_header: Transfer-Encoding is reserved"),
+        "{}",
+        flag.stderr
+    );
+    let env_err = String::from_utf8_lossy(&env.stderr);
+    assert_eq!(env.status.code(), Some(1), "{env_err}");
+    assert!(env_err.contains("id_header:"), "{env_err}");
+    file.assert_clean_failure();
+    assert!(
+        file.stderr.contains("body_data_field:") && file.stderr.contains("body_type_field"),
+        "{}",
+        file.stderr
+    );
+    assert!(!std::path::Path::new(data).exists(), "nothing was created");
+}

@@ -83,6 +83,8 @@ pub struct EventTypePatch {
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct EventTypeListQuery {
+    /// 1–100, default 25.
+    #[param(minimum = 1, maximum = 100)]
     limit: Option<u32>,
     cursor: Option<String>,
     /// Include archived types.

@@ -1,7 +1,7 @@
 //! /api/v1/events and /api/v1/deliveries.
 
 use axum::extract::State;
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
@@ -40,7 +40,8 @@ pub struct EventIn {
     data: Box<RawValue>,
     /// Only endpoints with one of these channels (or none set) receive it.
     channels: Option<Vec<String>>,
-    /// Same key within 24 h returns the original event; nothing new is sent.
+    /// Same key within 24 h returns the original event (200); nothing new is sent. The
+    /// `Idempotency-Key` header does the same; if both are sent they must be equal (else 422).
     idempotency_key: Option<String>,
 }
 
@@ -55,21 +56,19 @@ pub struct EventAccepted {
 }
 
 /// Send an event. 202 once it and its deliveries are committed; 200 with the original event for
-/// a repeated idempotency key.
+/// a repeated idempotency key (the `Idempotency-Key` header, or the body's `idempotency_key`).
 #[utoipa::path(post, path = "/api/v1/events", tag = "events", request_body = EventIn,
+    params(("Idempotency-Key" = Option<String>, Header, description = "Same key within 24 h answers 200 with the original event and sends nothing new; an alternative to the body's `idempotency_key` (both sent and different: 422)")),
     responses((status = 202, description = "Accepted", body = EventAccepted), (status = 200, body = EventAccepted, description = "idempotent replay"),
         (status = 413, description = "Body larger than max_payload_bytes", body = ErrorBody), (status = 422, description = "Validation failed: one details entry per field", body = ErrorBody)))]
 async fn create_event(
     State(state): State<AppState>,
     _: Auth<EventsWrite>,
+    headers: HeaderMap,
     ApiJson(body): ApiJson<EventIn>,
 ) -> ApiResult<(StatusCode, Json<EventAccepted>)> {
-    let event = NewEvent::parse(
-        body.event_type,
-        body.data,
-        body.channels,
-        body.idempotency_key,
-    )?;
+    let key = idempotency_key(&headers, body.idempotency_key)?;
+    let event = NewEvent::parse(body.event_type, body.data, body.channels, key)?;
     let done = state.delivery.ingest(event).await?;
     let status = if done.duplicate {
         StatusCode::OK
@@ -86,6 +85,29 @@ async fn create_event(
         }),
     ))
 }
+
+/// The `Idempotency-Key` header (the common convention) or the body's `idempotency_key`; both
+/// may be sent only when they agree.
+fn idempotency_key(headers: &HeaderMap, body: Option<String>) -> Result<Option<String>, Error> {
+    let header = match headers.get(IDEMPOTENCY_KEY) {
+        None => None,
+        Some(v) => Some(v.to_str().map(str::to_owned).map_err(|_| {
+            Error::invalid(
+                "idempotency_key",
+                "the Idempotency-Key header must be visible ASCII",
+            )
+        })?),
+    };
+    match (header, body) {
+        (Some(h), Some(b)) if h != b => Err(Error::invalid(
+            "idempotency_key",
+            "the Idempotency-Key header and the body's idempotency_key differ; send one, or the same value in both",
+        )),
+        (h, b) => Ok(h.or(b)),
+    }
+}
+
+const IDEMPOTENCY_KEY: &str = "idempotency-key";
 
 #[derive(Serialize, ToSchema)]
 pub struct EventOut {
@@ -120,6 +142,8 @@ impl EventOut {
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct EventListQuery {
+    /// 1–100, default 25.
+    #[param(minimum = 1, maximum = 100)]
     limit: Option<u32>,
     cursor: Option<String>,
     #[serde(rename = "type")]

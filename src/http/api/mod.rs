@@ -22,7 +22,7 @@ mod meta;
 mod replays;
 mod webhooks;
 
-pub use meta::openapi_json;
+pub use meta::{document, openapi_json};
 
 pub fn router(state: AppState) -> Router<AppState> {
     let limit = state.config.max_payload_bytes;
@@ -87,6 +87,7 @@ pub const MAX_LIMIT: u32 = 100;
 #[into_params(parameter_in = Query)]
 pub struct ListQuery {
     /// 1–100, default 25.
+    #[param(minimum = 1, maximum = 100)]
     pub limit: Option<u32>,
     /// `next_cursor` of the previous page.
     pub cursor: Option<String>,

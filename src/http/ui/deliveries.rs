@@ -65,6 +65,7 @@ async fn detail(
     let request_url = latest.map_or_else(|| endpoint.spec.url.clone(), |a| a.url.clone());
     let request_headers = latest.map(|a| a.request_headers.clone());
     let request_body = events::body(
+        &state.config.wire.body,
         event.id.as_str(),
         &event.event_type,
         event.created_at,

@@ -3,6 +3,7 @@
 //! (`CsrfForm`), `error` how domain errors render, `paths` every address.
 
 mod account;
+pub mod api_docs;
 mod api_keys;
 mod auth;
 mod catalog;
@@ -14,7 +15,7 @@ mod event_types;
 mod events;
 mod extract;
 mod local_time;
-mod overview;
+pub(crate) mod overview;
 mod paths;
 mod replays;
 mod users;

@@ -31,8 +31,7 @@ struct OverviewPage {
     endpoints: Vec<EndpointHealth>,
     more_endpoints: bool,
     auto_disabled: Vec<EndpointHealth>,
-    succeeded_24h: i64,
-    failed_24h: i64,
+    totals: Hour,
     pending: i64,
     oldest_pending: Option<(DeliveryId, EndpointId, Timestamp)>,
     oldest_pending_age: String,
@@ -41,14 +40,14 @@ struct OverviewPage {
 
 impl OverviewPage {
     fn success_rate(&self) -> String {
-        rate(self.succeeded_24h, self.failed_24h)
+        rate(&self.totals)
     }
 }
 
 struct EndpointHealth {
     e: Endpoint,
-    succeeded: i64,
-    failed: i64,
+    /// The last 24 hours summed.
+    day: Hour,
     spark: Sparkline,
     last_failure: Option<Failure>,
 }
@@ -58,22 +57,34 @@ impl EndpointHealth {
         self.e.display_name()
     }
     fn success_rate(&self) -> String {
-        rate(self.succeeded, self.failed)
+        rate(&self.day)
+    }
+    /// Something was not delivered, or an attempt failed: the rate shows in red.
+    /// Some deliveries are not delivered (failed, or retrying after a failure): the rate is red.
+    /// Failed attempts that were retried to success only colour their own line.
+    fn troubled(&self) -> bool {
+        self.day.failed + self.day.retrying > 0
     }
 }
 
-fn rate(succeeded: i64, failed: i64) -> String {
-    stats::WindowStats {
-        succeeded,
-        failed,
-        ..Default::default()
-    }
-    .success_rate()
-    .map(|r| format!("{r:.1}%"))
-    .unwrap_or_else(|| "–".to_owned())
+/// Deliveries succeeded out of those tried (succeeded, failed or retrying after a failure).
+fn rate(h: &Hour) -> String {
+    stats::success_rate(h.succeeded, h.failed + h.retrying)
+        .map(|r| format!("{r:.1}%"))
+        .unwrap_or_else(|| "–".to_owned())
 }
 
-/// Deliveries per hour as stacked bars (succeeded below, failed on top), drawn server-side.
+fn sum(hours: &[Hour]) -> Hour {
+    hours.iter().fold(Hour::default(), |t, h| Hour {
+        succeeded: t.succeeded + h.succeeded,
+        failed: t.failed + h.failed,
+        retrying: t.retrying + h.retrying,
+        failed_attempts: t.failed_attempts + h.failed_attempts,
+    })
+}
+
+/// Deliveries per hour of creation as stacked bars by current state (succeeded below,
+/// retrying after a failure, failed on top), drawn server-side.
 struct Sparkline {
     bars: Vec<Bar>,
     summary: String,
@@ -83,6 +94,8 @@ struct Bar {
     x: u32,
     ok_y: u32,
     ok_h: u32,
+    retry_y: u32,
+    retry_h: u32,
     bad_y: u32,
     bad_h: u32,
     title: String,
@@ -96,7 +109,7 @@ impl Sparkline {
     fn new(hours: &[Hour]) -> Sparkline {
         let max = hours
             .iter()
-            .map(|h| h.succeeded + h.failed)
+            .map(|h| h.succeeded + h.retrying + h.failed)
             .max()
             .unwrap_or(0)
             .max(1);
@@ -114,34 +127,42 @@ impl Sparkline {
             .map(|(i, h)| {
                 let ago = hours.len() - 1 - i;
                 let bad_h = scale(h.failed);
-                let ok_h = scale(h.succeeded).min(SPARK_H - bad_h);
+                let retry_h = scale(h.retrying).min(SPARK_H - bad_h);
+                let ok_h = scale(h.succeeded).min(SPARK_H - bad_h - retry_h);
                 Bar {
                     x: i as u32 * BAR_STEP,
                     ok_y: SPARK_H - ok_h,
                     ok_h,
-                    bad_y: SPARK_H - ok_h - bad_h,
+                    retry_y: SPARK_H - ok_h - retry_h,
+                    retry_h,
+                    bad_y: SPARK_H - ok_h - retry_h - bad_h,
                     bad_h,
                     title: format!(
-                        "{}: {} succeeded, {} failed",
+                        "{}: {} succeeded, {} failed, {} retrying after a failure; {} failed attempts",
                         if ago == 0 {
                             "this hour".to_owned()
                         } else {
                             format!("{ago} h ago")
                         },
                         h.succeeded,
-                        h.failed
+                        h.failed,
+                        h.retrying,
+                        h.failed_attempts
                     ),
                 }
             })
             .collect();
-        let (ok, bad) = hours
-            .iter()
-            .fold((0, 0), |(o, b), h| (o + h.succeeded, b + h.failed));
+        let t = sum(hours);
         Sparkline {
             bars,
             summary: format!(
-                "Deliveries per hour over the last {} hours: {ok} succeeded, {bad} failed",
-                hours.len()
+                "Deliveries per hour created over the last {} hours, by current state: {} succeeded, \
+                 {} failed, {} retrying after a failure; {} failed attempts",
+                hours.len(),
+                t.succeeded,
+                t.failed,
+                t.retrying,
+                t.failed_attempts
             ),
         }
     }
@@ -182,18 +203,14 @@ async fn show_overview(
         let hours = hourly
             .remove(&e.id)
             .unwrap_or_else(|| vec![Hour::default(); HOURS]);
-        let (succeeded, failed) = hours
-            .iter()
-            .fold((0, 0), |(o, b), h| (o + h.succeeded, b + h.failed));
         let last_failure = match e.last_failure_at {
             Some(_) => deliveries::recent_failures(db, Some(&e.id), 1).await?.pop(),
             None => None,
         };
         endpoints.push(EndpointHealth {
             spark: Sparkline::new(&hours),
+            day: sum(&hours),
             e,
-            succeeded,
-            failed,
             last_failure,
         });
     }
@@ -220,15 +237,15 @@ async fn show_overview(
             (f, name)
         })
         .collect();
-    let totals = endpoints
+    let days: Vec<Hour> = endpoints
         .iter()
         .chain(&auto_disabled)
-        .fold((0, 0), |(o, b), h| (o + h.succeeded, b + h.failed));
+        .map(|h| h.day)
+        .collect();
     Ok(OverviewPage {
         chrome: ctx.chrome("overview", "Overview").await,
         more_endpoints,
-        succeeded_24h: totals.0,
-        failed_24h: totals.1,
+        totals: sum(&days),
         pending,
         oldest_pending_age: oldest_pending
             .as_ref()
@@ -250,21 +267,32 @@ mod tests {
         let hours = [
             Hour {
                 succeeded: 100,
-                failed: 0,
+                ..Hour::default()
             },
             Hour {
                 succeeded: 1,
+                retrying: 1,
                 failed: 1,
+                failed_attempts: 4,
             },
             Hour::default(),
         ];
         let s = Sparkline::new(&hours);
         assert_eq!((s.bars[0].ok_h, s.bars[0].bad_h), (SPARK_H, 0));
-        assert_eq!((s.bars[1].ok_h, s.bars[1].bad_h), (1, 1));
+        assert_eq!(
+            (s.bars[1].ok_h, s.bars[1].retry_h, s.bars[1].bad_h),
+            (1, 1, 1)
+        );
         assert_eq!((s.bars[2].ok_h, s.bars[2].bad_h), (0, 0));
-        assert_eq!(s.bars[1].bad_y, SPARK_H - 2);
+        assert_eq!(s.bars[1].retry_y, SPARK_H - 2);
+        assert_eq!(s.bars[1].bad_y, SPARK_H - 3);
         assert!(s.bars[2].title.starts_with("this hour"));
-        assert!(s.summary.contains("101 succeeded, 1 failed"));
+        assert!(
+            s.summary
+                .contains("101 succeeded, 1 failed, 1 retrying after a failure; 4 failed attempts"),
+            "{}",
+            s.summary
+        );
     }
 
     #[test]

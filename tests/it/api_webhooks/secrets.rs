@@ -97,7 +97,8 @@ async fn rotation_reveals_the_new_secret_once_and_keeps_the_previous_for_a_day()
         std::slice::from_ref(&second)
     );
 
-    // Rotating again: the masked secret changes again; the one before becomes the previous.
+    // Rotating again: the masked secret changes again; every secret rotated out within the
+    // last 24 h keeps signing (the first one too), newest first.
     let again = api
         .send(
             api.request(
@@ -117,6 +118,6 @@ async fn rotation_reveals_the_new_secret_once_and_keeps_the_previous_for_a_day()
         signing_secrets(app.data_dir(), &id, Timestamp::now())
             .await
             .unwrap(),
-        [third, second]
+        [third, second, first]
     );
 }

@@ -118,11 +118,13 @@ async fn secrets_are_stored_encrypted_and_never_shown_again() {
         }
     }
     let db = hookd::db::open(app.data_dir()).await.unwrap();
-    let rows: Vec<(Vec<u8>, Option<Vec<u8>>)> =
-        sqlx::query_as("select secret_enc, previous_secret_enc from endpoints")
-            .fetch_all(&db)
-            .await
-            .unwrap();
+    let rows: Vec<(Vec<u8>, Option<Vec<u8>>)> = sqlx::query_as(
+        "select e.secret_enc, p.secret_enc from endpoints e
+         left join endpoint_secrets p on p.endpoint_id = e.id",
+    )
+    .fetch_all(&db)
+    .await
+    .unwrap();
     db.close().await;
     assert_eq!(rows.len(), 2);
     for (current, previous) in &rows {

@@ -31,7 +31,12 @@ struct Fixture {
 /// An app with an admin, an API key, `invoice.paid` (with an example) and `order.created` in the
 /// catalog, and one endpoint for every event pointing at a receiver answering 200, no retries.
 async fn fixture() -> Fixture {
-    let app = TestApp::spawn().await;
+    fixture_with(|_| {}).await
+}
+
+/// `fixture`, with `adjust` applied to the config.
+async fn fixture_with(adjust: impl FnOnce(&mut hookd::Config)) -> Fixture {
+    let app = TestApp::spawn_with(adjust).await;
     let admin = app.setup_admin().await;
     let key = app.create_api_key(&admin, &["all"]).await;
     let api = app.api(&key);

@@ -1,12 +1,15 @@
 //! The receiver snippets on the page, run here as real Python and Node.js receivers: they
-//! verify hookd's deliveries and reject tampered bodies.
+//! verify hookd's deliveries and reject tampered bodies, with the default wire format and with
+//! renamed headers, a signature prefix and renamed body fields.
 
 use std::process::{Child, Command, Stdio};
 
 use reqwest::{Method, StatusCode};
 use serde_json::json;
 
-use super::{WAIT, fixture, unescape};
+use hookd::wire::WireFormat;
+
+use super::{Fixture, WAIT, fixture, fixture_with, unescape};
 use crate::support::{html, wait_until};
 
 enum Lang {
@@ -109,11 +112,7 @@ async fn start_snippet(lang: Lang, code: &str, secret: &str, dir: &std::path::Pa
     ignore = "Python standardwebhooks is not installed: pip install standardwebhooks"
 )]
 async fn python_snippets_verify_real_deliveries_and_reject_tampered_bodies() {
-    snippets_verify_real_deliveries_and_reject_tampered_bodies([
-        ("python-standard", Lang::Python),
-        ("python-hmac", Lang::Python),
-    ])
-    .await;
+    snippets_verify_real_deliveries(fixture().await, &WireFormat::default(), PYTHON).await;
 }
 
 #[tokio::test]
@@ -122,16 +121,88 @@ async fn python_snippets_verify_real_deliveries_and_reject_tampered_bodies() {
     ignore = "Node.js standardwebhooks is not installed: npm ci in tests/receivers/node"
 )]
 async fn node_snippets_verify_real_deliveries_and_reject_tampered_bodies() {
-    snippets_verify_real_deliveries_and_reject_tampered_bodies([
-        ("node-standard", Lang::Node),
-        ("node-hmac", Lang::Node),
-    ])
-    .await;
+    snippets_verify_real_deliveries(fixture().await, &WireFormat::default(), NODE).await;
 }
 
-async fn snippets_verify_real_deliveries_and_reject_tampered_bodies(snippets: [(&str, Lang); 2]) {
+const PYTHON: [(&str, Lang); 2] = [
+    ("python-standard", Lang::Python),
+    ("python-hmac", Lang::Python),
+];
+const NODE: [(&str, Lang); 2] = [("node-standard", Lang::Node), ("node-hmac", Lang::Node)];
+
+/// A contract unlike the default in every way a snippet depends on.
+fn renamed_wire() -> WireFormat {
+    let mut wire = WireFormat {
+        signature_header: "X-VPN-Signature".into(),
+        signature_prefix: "sha256=".into(),
+        event_header: "X-Event-Name".into(),
+        ..WireFormat::default()
+    };
+    wire.body.id = String::new();
+    wire.body.event_type = "event".into();
+    wire
+}
+
+#[tokio::test]
+#[cfg_attr(
+    not(has_python_standardwebhooks),
+    ignore = "Python standardwebhooks is not installed: pip install standardwebhooks"
+)]
+async fn python_snippets_follow_a_renamed_contract_and_still_verify_real_deliveries() {
+    let wire = renamed_wire();
+    let set = wire.clone();
+    snippets_verify_real_deliveries(fixture_with(|c| c.wire = set).await, &wire, PYTHON).await;
+}
+
+#[tokio::test]
+#[cfg_attr(
+    not(has_node_standardwebhooks),
+    ignore = "Node.js standardwebhooks is not installed: npm ci in tests/receivers/node"
+)]
+async fn node_snippets_follow_a_renamed_contract_and_still_verify_real_deliveries() {
+    let wire = renamed_wire();
+    let set = wire.clone();
+    snippets_verify_real_deliveries(fixture_with(|c| c.wire = set).await, &wire, NODE).await;
+}
+
+#[tokio::test]
+async fn without_standard_webhooks_only_the_hmac_snippets_are_offered() {
+    // Arrange
+    let f = fixture_with(|c| {
+        c.wire = renamed_wire();
+        c.wire.standard_webhooks = false;
+    })
+    .await;
+
+    // Act
+    let page = f.admin.page(&f.page_path()).await;
+
+    // Assert
+    assert!(page.body.contains("Standard Webhooks headers are off"));
+    assert!(
+        !page.body.contains("-standard\""),
+        "no Standard Webhooks snippet"
+    );
+    for lang in ["python", "node", "go", "rust"] {
+        let code = html::between(
+            &page.body,
+            &format!(r#"<code id="snippet-{lang}-hmac">"#),
+            "</code>",
+        )
+        .unwrap_or_else(|| panic!("no {lang} hmac snippet"));
+        assert!(code.contains("x-vpn-signature"), "{lang}: {code}");
+        assert!(code.contains("sha256="), "{lang}: {code}");
+        assert!(!code.contains("x-webhook-signature"), "{lang}: {code}");
+    }
+}
+
+/// Runs the page's `snippets` as receivers of `f`'s app, which sends `wire`.
+async fn snippets_verify_real_deliveries(
+    f: Fixture,
+    wire: &WireFormat,
+    snippets: [(&str, Lang); 2],
+) {
     // Arrange: the page's snippets, and a free port for each receiver
-    let f = fixture().await;
     let page = f.admin.page(&f.page_path()).await;
     let dir = tempfile::tempdir().unwrap();
     let http = reqwest::Client::new();
@@ -229,11 +300,13 @@ async fn snippets_verify_real_deliveries_and_reject_tampered_bodies(snippets: [(
             StatusCode::UNAUTHORIZED,
             "{key} accepted a tampered body:\n{out}"
         );
-        let event_id = captured.json()["id"].as_str().unwrap().to_owned();
-        assert!(
-            out.contains(&format!("verified {event_id} order.created")),
-            "{key}:\n{out}"
-        );
+        let printed = if wire.body.id.is_empty() {
+            "verified order.created".to_owned()
+        } else {
+            let event_id = captured.json()[&wire.body.id].as_str().unwrap().to_owned();
+            format!("verified {event_id} order.created")
+        };
+        assert!(out.contains(&printed), "{key}: wants {printed:?}:\n{out}");
         assert!(out.contains("rejected"), "{key}:\n{out}");
     }
 }

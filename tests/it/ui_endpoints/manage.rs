@@ -109,17 +109,23 @@ async fn rotating_the_secret_reveals_the_new_one_once() {
     let admin = app.setup_admin().await;
     let (id, old) = create_endpoint(&admin, "Billing").await;
 
-    // Act
+    // Act: the POST redirects (a reload must not rotate again); the page shows the secret.
     let rotated = admin
         .submit(
             &format!("/webhooks/{id}/rotate-secret"),
             &[],
-            StatusCode::OK,
+            StatusCode::SEE_OTHER,
         )
         .await;
+    assert!(
+        rotated.location().starts_with(&format!("/webhooks/{id}")),
+        "{:?}",
+        rotated.location()
+    );
+    let shown = admin.page(&format!("/webhooks/{id}")).await;
 
     // Assert
-    let new = revealed_secret(&rotated.body);
+    let new = revealed_secret(&shown.body);
     assert_ne!(new, old);
     let page = admin.page(&format!("/webhooks/{id}")).await;
     assert!(!page.body.contains(&new));

@@ -117,9 +117,12 @@ async fn delete_webhook(
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// New signing secret (returned once); the previous one keeps signing for 24 h.
+/// New signing secret (returned once). Every secret rotated out within the last 24 h keeps
+/// signing beside it (one `webhook-signature` entry each), at most 5 live secrets: a rotation
+/// past that is refused with 409 until the oldest expires.
 #[utoipa::path(post, path = "/api/v1/webhooks/{id}/rotate-secret", tag = "webhooks", params(("id" = String, Path, description = "The endpoint id, `wh_…`")),
-    responses((status = 200, description = "OK", body = WebhookOut), (status = 404, description = "Not found", body = ErrorBody)))]
+    responses((status = 200, description = "OK", body = WebhookOut), (status = 404, description = "Not found", body = ErrorBody),
+        (status = 409, description = "Already 5 live secrets (the current one and those rotated out within 24 h)", body = ErrorBody)))]
 async fn rotate_webhook_secret(
     State(state): State<AppState>,
     _: Auth<WebhooksWrite>,
@@ -221,13 +224,19 @@ async fn test_url(
     }))
 }
 
+/// The `status` filter's value for "failed, or retrying after a failed attempt".
+const FAILING: &str = "failing";
+
 #[derive(Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct DeliveryListQuery {
+    /// 1–100, default 25.
+    #[param(minimum = 1, maximum = 100)]
     limit: Option<u32>,
     cursor: Option<String>,
-    /// pending, succeeded, failed, cancelled
+    /// pending, succeeded, failed, cancelled, or `failing`: failed or retrying after a failed
+    /// attempt (pending with at least one attempt)
     status: Option<String>,
     event_type: Option<String>,
     /// RFC 3339
@@ -251,15 +260,20 @@ async fn list_webhook_deliveries(
     };
     let limit = page.limit()?;
     let before = page.cursor(DeliveryId::parse)?;
-    let status = match q.status.as_deref().filter(|s| !s.is_empty()) {
+    let failing = q.status.as_deref() == Some(FAILING);
+    let status = match q.status.as_deref().filter(|s| !s.is_empty() && *s != FAILING) {
         None => None,
         Some(s) => Some(Status::parse(s).ok_or_else(|| {
-            Error::invalid("status", "use pending, succeeded, failed or cancelled")
+            Error::invalid(
+                "status",
+                "use pending, succeeded, failing (failed or retrying after a failed attempt), failed or cancelled",
+            )
         })?),
     };
     let filter = DeliveryFilter {
         endpoint_id: Some(id),
         status,
+        failing,
         event_type: q.event_type.filter(|t| !t.is_empty()),
         since: super::events::parse_time("since", q.since.as_deref())?,
         until: super::events::parse_time("until", q.until.as_deref())?,

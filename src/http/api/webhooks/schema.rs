@@ -13,11 +13,20 @@ use crate::error::Error;
 use crate::ids::EndpointId;
 use crate::state::AppState;
 
-/// Delivery outcomes and response times over a window.
+/// Over a window: the deliveries created in it, each counted once by its current state, the
+/// failed attempts made in it, and response times.
 #[derive(Serialize, ToSchema)]
 pub struct WindowStatsOut {
+    /// Deliveries now succeeded (a failed delivery replayed successfully counts here only).
     succeeded: i64,
+    /// Deliveries out of retries.
     failed: i64,
+    /// Deliveries still pending after a failed attempt.
+    retrying: i64,
+    /// Attempts that failed, retried or not.
+    failed_attempts: i64,
+    /// `succeeded` / (`succeeded` + `failed` + `retrying`), 0–100; null before any attempt.
+    success_rate: Option<f64>,
     avg_response_ms: Option<f64>,
     p95_response_ms: Option<i64>,
 }
@@ -33,8 +42,11 @@ pub(super) async fn stats(state: &AppState, id: &EndpointId) -> Result<StatsOut,
     let window = async |hours: u64| -> Result<WindowStatsOut, Error> {
         let s = crate::stats::window(&state.db, id, now, Duration::from_secs(hours * 3600)).await?;
         Ok(WindowStatsOut {
+            success_rate: s.success_rate().map(|r| (r * 10.0).round() / 10.0),
             succeeded: s.succeeded,
             failed: s.failed,
+            retrying: s.retrying,
+            failed_attempts: s.failed_attempts,
             avg_response_ms: s.avg_response_ms,
             p95_response_ms: s.p95_response_ms,
         })
@@ -80,7 +92,8 @@ pub struct WebhookOut {
     last_triggered_at: Option<String>,
     last_success_at: Option<String>,
     last_failure_at: Option<String>,
-    /// Consecutive failed deliveries.
+    /// Consecutive failed attempts (retried or not) since the last success, so an endpoint whose
+    /// deliveries are all still retrying shows as failing.
     failure_count: i64,
     /// null, `manual`, or `auto: <why>`.
     disabled_reason: Option<String>,
@@ -90,7 +103,8 @@ pub struct WebhookOut {
     /// The full signing secret: present only here, once.
     #[serde(skip_serializing_if = "Option::is_none")]
     secret: Option<String>,
-    /// Deliveries succeeded / failed and response times, last 24 h and 30 days.
+    /// Deliveries by current state (each counted once), failed attempts and response times,
+    /// last 24 h and 30 days.
     pub(super) stats: Option<StatsOut>,
 }
 

@@ -42,6 +42,9 @@ pub struct HistoryFragment {
     /// Any filter is set (for the empty-state sentence).
     pub filtered: bool,
     pub live_every: u32,
+    /// For the rows' "attempt n of m" (the first attempt plus the endpoint's retries).
+    pub max_attempts: i64,
+    pub now: Timestamp,
 }
 
 impl HistoryFragment {
@@ -72,16 +75,20 @@ pub struct PollFragment {
     pub rows: Vec<Delivery>,
     pub poll: String,
     pub live_every: u32,
+    pub max_attempts: i64,
+    pub now: Timestamp,
 }
 
 /// Builds the history for `q`; a filter that cannot be read is reported in the form (and the
 /// second value is true: answer 422) while the rest of the filters still apply.
 pub async fn load(
     state: &AppState,
-    endpoint_id: &EndpointId,
+    endpoint: &Endpoint,
     q: HistoryQuery,
     page_path: String,
 ) -> Result<(HistoryFragment, bool), Error> {
+    let endpoint_id = &endpoint.id;
+    let max_attempts = max_attempts(endpoint);
     let (filter, errors) = filter_of(endpoint_id, &q);
     let before = DeliveryId::parse(&q.before);
     let after = DeliveryId::parse(&q.after);
@@ -141,6 +148,7 @@ pub async fn load(
         });
     let poll = (q.is_live() && !has_newer).then(|| poll_url(endpoint_id, &q, rows.first()));
     let filtered = filter.status.is_some()
+        || filter.failing
         || filter.event_type.is_some()
         || filter.since.is_some()
         || filter.until.is_some();
@@ -158,9 +166,16 @@ pub async fn load(
             poll,
             filtered,
             live_every: LIVE_EVERY_SECONDS,
+            max_attempts,
+            now: Timestamp::now(),
         },
         invalid,
     ))
+}
+
+/// The first attempt and the endpoint's retries.
+fn max_attempts(e: &Endpoint) -> i64 {
+    e.spec.retry_count + 1
 }
 
 /// The live poll's URL: the same filters, rows after `newest` (or all, on an empty page).
@@ -201,7 +216,7 @@ pub async fn list_endpoint_deliveries(
 ) -> HtmlResult {
     let e = endpoints::get(&state.db, &id).await?;
     if q.poll == "1" && ctx.htmx {
-        return Ok(poll(&state, &id, q).await?.into_response());
+        return Ok(poll(&state, &e, q).await?.into_response());
     }
     let in_endpoint_page = q.view == "endpoint";
     let page_path = if in_endpoint_page {
@@ -209,7 +224,7 @@ pub async fn list_endpoint_deliveries(
     } else {
         paths::endpoint_deliveries(&id)
     };
-    let (history, invalid) = load(&state, &id, q, page_path).await?;
+    let (history, invalid) = load(&state, &e, q, page_path).await?;
     let status = if invalid {
         StatusCode::UNPROCESSABLE_ENTITY
     } else {
@@ -241,7 +256,8 @@ pub async fn list_endpoint_deliveries(
 
 /// Rows newer than `after`, at most a page (the oldest of them first: the next poll asks for
 /// the rest), and the poller moved on to the newest row.
-async fn poll(state: &AppState, id: &EndpointId, q: HistoryQuery) -> Result<Response, Error> {
+async fn poll(state: &AppState, e: &Endpoint, q: HistoryQuery) -> Result<Response, Error> {
+    let id = &e.id;
     let after = DeliveryId::parse(&q.after)
         .ok_or_else(|| Error::BadRequest("after must be a delivery id".into()))?;
     let (filter, _) = filter_of(id, &q);
@@ -259,6 +275,8 @@ async fn poll(state: &AppState, id: &EndpointId, q: HistoryQuery) -> Result<Resp
         rows,
         poll,
         live_every: LIVE_EVERY_SECONDS,
+        max_attempts: max_attempts(e),
+        now: Timestamp::now(),
     }
     .into_response())
 }

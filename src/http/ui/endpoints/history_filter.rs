@@ -8,6 +8,9 @@ use crate::http::ui::local_time::TypedZone;
 use crate::ids::{DeliveryId, EndpointId};
 use crate::timestamp::Timestamp;
 
+/// The status filter's value for "failed, or retrying after a failed attempt".
+pub const FAILING: &str = "failing";
+
 /// Time-window presets: (query value, label, length).
 const RANGES: [(&str, &str, u64); 3] = [
     ("1h", "Last hour", 3600),
@@ -122,17 +125,17 @@ pub struct FilterForm {
 }
 
 impl FilterForm {
-    pub fn statuses(&self) -> [&'static str; 4] {
-        ["pending", "succeeded", "failed", "cancelled"]
-    }
-    /// A status as the filter offers it: "pending" covers the deliveries the rows call
-    /// "retrying" (pending after a failed attempt), so the option says both.
-    pub fn status_label<'a>(&self, status: &'a str) -> &'a str {
-        if status == "pending" {
-            "pending or retrying"
-        } else {
-            status
-        }
+    /// (value, label) of the status filter's choices.
+    pub fn statuses(&self) -> [(&'static str, &'static str); 5] {
+        [
+            // Pending covers the deliveries the rows call "retrying" (pending after a failed
+            // attempt), so the option says both.
+            ("pending", "pending or retrying"),
+            ("succeeded", "succeeded"),
+            (FAILING, "failing (failed or retrying after a failure)"),
+            ("failed", "failed"),
+            ("cancelled", "cancelled"),
+        ]
     }
     pub fn ranges(&self) -> Vec<(&'static str, &'static str)> {
         RANGES.iter().map(|(v, l, _)| (*v, *l)).collect()
@@ -174,8 +177,9 @@ pub(super) fn filter_of(
     q: &HistoryQuery,
 ) -> (DeliveryFilter, Vec<String>) {
     let mut errors = Vec::new();
+    let failing = q.status == FAILING;
     let status = match q.status.as_str() {
-        "" => None,
+        "" | FAILING => None,
         s => Status::parse(s).or_else(|| {
             errors.push("Unknown status.".to_owned());
             None
@@ -209,6 +213,7 @@ pub(super) fn filter_of(
     let filter = DeliveryFilter {
         endpoint_id: Some(endpoint_id.clone()),
         status,
+        failing,
         event_type: Some(q.event_type.clone()).filter(|t| !t.is_empty()),
         since,
         until,

@@ -48,7 +48,10 @@ pub fn router() -> Router<AppState> {
         )
         .route("/webhooks/{id}/test", post(show::send_test_event))
         .route("/webhooks/{id}/test-example", get(test_send::test_example))
-        .route("/webhooks/{id}/rotate-secret", post(show::rotate_secret))
+        .route(
+            "/webhooks/{id}/rotate-secret",
+            get(show::rotate_secret_page).post(show::rotate_secret),
+        )
         .route(
             "/webhooks/{id}/delete",
             get(confirm_delete).post(delete_endpoint),

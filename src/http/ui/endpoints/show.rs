@@ -4,8 +4,8 @@
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::{Query, State};
-use axum::response::IntoResponse;
-use serde::Deserialize;
+use axum::response::{IntoResponse, Redirect};
+use serde::{Deserialize, Serialize};
 
 use super::history::{self, HistoryFragment, HistoryQuery};
 use super::panels::{self, BannerFragment, StatsPanel};
@@ -60,6 +60,8 @@ pub(super) struct ShowPage {
     history: HistoryFragment,
     verify: Vec<Language>,
     secret_env: &'static str,
+    /// Header names and prefix the verify panel explains.
+    wire: crate::wire::WireFormat,
     replay: ReplayPanel,
 }
 
@@ -89,7 +91,7 @@ pub(super) async fn page(
     };
     let history = history::load(
         state,
-        &e.id,
+        &e,
         HistoryQuery {
             view: "endpoint".into(),
             poll: String::new(),
@@ -103,8 +105,9 @@ pub(super) async fn page(
         toggle: ToggleFragment::new(&e, &ctx.csrf, admin),
         banner: BannerFragment::new(&e, &ctx.csrf, admin, false),
         stats: panels::stats(state, &e).await?,
-        verify: snippets::verify_panel(&e)?,
+        verify: snippets::verify_panel(&e, &state.config.wire)?,
         secret_env: snippets::SECRET_ENV,
+        wire: state.config.wire.clone(),
         test,
         test_open,
         replay_open: replay.is_active(),
@@ -137,7 +140,8 @@ pub(super) async fn show_endpoint(
         let catalog = TestCatalog::load(&state).await?;
         Some(TestPanel::new(&id, &ctx.csrf, &catalog, &show.test_type))
     };
-    Ok(page(&state, &ctx, endpoint, None, test, history).await?)
+    let revealed = take_revealed(&state, &ctx, &id).await;
+    Ok(page(&state, &ctx, endpoint, revealed, test, history).await?)
 }
 
 /// The toggle's htmx answer: the switch, and the disabled banner replaced out of band.
@@ -189,25 +193,63 @@ pub(super) async fn set_enabled(
     Ok(ctx.redirect(next))
 }
 
-/// Answers with the page and the new secret in it; a reload shows it masked.
+/// The session key of a secret waiting to be shown once on its endpoint's page.
+const REVEAL_KEY: &str = "revealed_secret";
+
+/// A new secret on its way through the redirect; sealed with the keyring like every stored
+/// secret, since the session lives in the database too.
+#[derive(Serialize, Deserialize)]
+struct Reveal {
+    endpoint: EndpointId,
+    sealed: Vec<u8>,
+}
+
+/// Rotates, then redirects to the endpoint page, which shows the new secret once (a reload
+/// of that page neither rotates again nor shows it again). Past the cap of live secrets the
+/// page says why nothing changed.
 pub(super) async fn rotate_secret(
     State(state): State<AppState>,
     Admin(ctx, user): Admin,
     PathId(id): PathId<EndpointId>,
     CsrfForm(_): CsrfForm<NoFields>,
-) -> HtmlResult<ShowPage> {
-    let (endpoint, secret) = endpoints::rotate_secret(&state.db, &state.keyring, &id, None).await?;
-    tracing::info!(user = %user.id, endpoint = %id, "endpoint secret rotated");
-    let revealed = Some(secret.expose().to_owned());
-    Ok(page(
-        &state,
-        &ctx,
-        endpoint,
-        revealed,
-        None,
-        HistoryQuery::default(),
-    )
-    .await?)
+) -> HtmlResult {
+    match endpoints::rotate_secret(&state.db, &state.keyring, &id, None).await {
+        Ok((_, secret)) => {
+            tracing::info!(user = %user.id, endpoint = %id, "endpoint secret rotated");
+            state.delivery.endpoint_changed(&id);
+            let reveal = Reveal {
+                endpoint: id.clone(),
+                sealed: state.keyring.encrypt(secret.expose().as_bytes()),
+            };
+            if let Err(e) = ctx.session.insert(REVEAL_KEY, reveal).await {
+                tracing::warn!(error = %e, "could not keep the new secret for the next page");
+            }
+            ctx.flash(
+                "success",
+                "The signing secret was rotated. Secrets rotated out within the last 24 hours keep signing beside it.",
+            )
+            .await;
+        }
+        Err(Error::Conflict(why)) => ctx.flash("error", why).await,
+        Err(e) => return Err(e.into()),
+    }
+    // The flash and the revealed secret sit on top of the page.
+    Ok(ctx.redirect(&paths::endpoint(&id)))
+}
+
+/// A GET of the rotate address (a bookmarked or reloaded result) goes to the endpoint page.
+pub(super) async fn rotate_secret_page(PathId(id): PathId<EndpointId>) -> Redirect {
+    Redirect::to(&paths::endpoint(&id))
+}
+
+/// The secret a rotation just made for this endpoint, taken from the session (so it shows once).
+async fn take_revealed(state: &AppState, ctx: &Ctx, id: &EndpointId) -> Option<String> {
+    let reveal: Reveal = ctx.session.remove(REVEAL_KEY).await.ok().flatten()?;
+    if reveal.endpoint != *id {
+        return None;
+    }
+    let plain = state.keyring.decrypt(&reveal.sealed).ok()?;
+    String::from_utf8(plain).ok()
 }
 
 /// htmx gets the test panel with the outcome, a browser without JS the whole page.

@@ -1,19 +1,20 @@
 //! Receiver snippets on the endpoint page: code in four languages that verifies hookd's
-//! signatures, with this endpoint's name and the header names deliveries use.
+//! signatures, with this endpoint's name and the header names, signature prefix and body
+//! fields deliveries use (the wire settings).
 
 use askama::Template;
 
 use crate::endpoints::Endpoint;
 use crate::error::Error;
+use crate::wire::WireFormat;
 
 /// The environment variable the snippets read the secret from.
 pub const SECRET_ENV: &str = "HOOKD_WEBHOOK_SECRET";
 
-/// The names hookd's delivery requests use (src/delivery/request.rs).
+/// The Standard Webhooks header names (fixed by that spec; src/delivery/request.rs).
 const H_ID: &str = "webhook-id";
 const H_TS: &str = "webhook-timestamp";
 const H_SIG: &str = "webhook-signature";
-const H_HEX: &str = "x-webhook-signature";
 
 macro_rules! snippet {
     ($name:ident, $path:literal) => {
@@ -28,6 +29,9 @@ macro_rules! snippet {
             h_ts: &'a str,
             h_sig: &'a str,
             h_hex: &'a str,
+            prefix: &'a str,
+            f_id: &'a str,
+            f_type: &'a str,
         }
     };
 }
@@ -52,12 +56,16 @@ pub struct Language {
     pub snippets: Vec<Snippet>,
 }
 
-pub fn verify_panel(e: &Endpoint) -> Result<Vec<Language>, Error> {
+/// The snippets for `e` as `wire` sends; without the Standard Webhooks headers, only the plain
+/// HMAC ones.
+pub fn verify_panel(e: &Endpoint, wire: &WireFormat) -> Result<Vec<Language>, Error> {
     let endpoint = if e.spec.name.is_empty() {
         e.id.to_string()
     } else {
         format!("{} ({})", e.spec.name, e.id)
     };
+    // Node.js lowercases header names; the others look them up case-insensitively.
+    let h_hex = wire.signature_header.to_ascii_lowercase();
     macro_rules! render {
         ($t:ident) => {
             $t {
@@ -66,25 +74,31 @@ pub fn verify_panel(e: &Endpoint) -> Result<Vec<Language>, Error> {
                 h_id: H_ID,
                 h_ts: H_TS,
                 h_sig: H_SIG,
-                h_hex: H_HEX,
+                h_hex: &h_hex,
+                prefix: &wire.signature_prefix,
+                f_id: &wire.body.id,
+                f_type: &wire.body.event_type,
             }
             .render()
             .map_err(|e| Error::Internal(e.into()))?
         };
     }
     let pair = |lang: &str, standard: String, hmac: String| {
-        vec![
-            Snippet {
-                key: format!("{lang}-standard"),
-                variant: "Standard Webhooks library",
-                code: standard,
-            },
-            Snippet {
-                key: format!("{lang}-hmac"),
-                variant: "Plain HMAC-SHA256",
-                code: hmac,
-            },
-        ]
+        let standard = Snippet {
+            key: format!("{lang}-standard"),
+            variant: "Standard Webhooks library",
+            code: standard,
+        };
+        let hmac = Snippet {
+            key: format!("{lang}-hmac"),
+            variant: "Plain HMAC-SHA256",
+            code: hmac,
+        };
+        if wire.standard_webhooks {
+            vec![standard, hmac]
+        } else {
+            vec![hmac]
+        }
     };
     Ok(vec![
         Language {
