@@ -85,15 +85,9 @@ impl App {
         };
         spawn_housekeeping(&state, sessions.clone(), stop.clone());
 
+        let limits = http::serve::Limits::at_start(&state.config);
         let router = http::router(state, sessions);
-        let server = tokio::spawn(
-            axum::serve(
-                listener,
-                router.into_make_service_with_connect_info::<SocketAddr>(),
-            )
-            .with_graceful_shutdown(stop.clone().cancelled_owned())
-            .into_future(),
-        );
+        let server = tokio::spawn(http::serve::serve(listener, router, limits, stop.clone()));
         tracing::info!(%addr, "hookd {} listening; dashboard at {public_url}/", env!("CARGO_PKG_VERSION"));
         Ok(Running {
             addr,

@@ -87,6 +87,17 @@ pub struct Settings {
     /// [default: full]
     #[arg(long, env = "HOOKD_DURABILITY", global = true)]
     pub durability: Option<Durability>,
+    /// Seconds a client may take to send a request's headers, and to start the next request
+    /// on a kept-alive HTTP/1 connection [default: 10]
+    #[arg(long, env = "HOOKD_HEADER_READ_TIMEOUT_SECONDS", global = true)]
+    pub header_read_timeout_seconds: Option<u64>,
+    /// Seconds a connection may stay open with no request in progress [default: 60]
+    #[arg(long, env = "HOOKD_IDLE_TIMEOUT_SECONDS", global = true)]
+    pub idle_timeout_seconds: Option<u64>,
+    /// Most client connections open at once; when full, the longest-idle one is closed for a
+    /// new one (lowered at start to fit the open-file limit) [default: 1024]
+    #[arg(long, env = "HOOKD_MAX_CONNECTIONS", global = true)]
+    pub max_connections: Option<usize>,
     /// Header carrying the hex HMAC-SHA256 of the raw body [default: X-Webhook-Signature]
     #[arg(long, env = "HOOKD_SIGNATURE_HEADER", global = true)]
     pub signature_header: Option<String>,
@@ -151,6 +162,11 @@ impl Settings {
             retry_schedule: self.retry_schedule.or(lower.retry_schedule),
             endpoint_concurrency: self.endpoint_concurrency.or(lower.endpoint_concurrency),
             durability: self.durability.or(lower.durability),
+            header_read_timeout_seconds: self
+                .header_read_timeout_seconds
+                .or(lower.header_read_timeout_seconds),
+            idle_timeout_seconds: self.idle_timeout_seconds.or(lower.idle_timeout_seconds),
+            max_connections: self.max_connections.or(lower.max_connections),
             signature_header: self.signature_header.or(lower.signature_header),
             signature_prefix: self.signature_prefix.or(lower.signature_prefix),
             event_header: self.event_header.or(lower.event_header),
@@ -190,6 +206,10 @@ pub struct Config {
     pub retry_schedule: RetrySchedule,
     pub endpoint_concurrency: usize,
     pub durability: Durability,
+    /// Client connections: see `http::serve`.
+    pub header_read_timeout: Duration,
+    pub idle_timeout: Duration,
+    pub max_connections: usize,
     /// Header names, User-Agent and body field names of deliveries.
     pub wire: WireFormat,
     pub trusted_proxies: Vec<ipnet::IpNet>,
@@ -243,6 +263,9 @@ impl std::fmt::Debug for Config {
             .field("retention_days", &self.retention_days)
             .field("delivery_concurrency", &self.delivery_concurrency)
             .field("durability", &self.durability)
+            .field("header_read_timeout", &self.header_read_timeout)
+            .field("idle_timeout", &self.idle_timeout)
+            .field("max_connections", &self.max_connections)
             .field("wire", &self.wire)
             .field("trusted_proxies", &self.trusted_proxies)
             .field(
@@ -271,6 +294,9 @@ impl Default for Config {
             retry_schedule: RetrySchedule::default(),
             endpoint_concurrency: 16,
             durability: Durability::Full,
+            header_read_timeout: Duration::from_secs(10),
+            idle_timeout: Duration::from_secs(60),
+            max_connections: 1024,
             wire: WireFormat::default(),
             trusted_proxies: Vec::new(),
             dns_overrides: HashMap::new(),
@@ -319,6 +345,13 @@ impl Config {
             },
             endpoint_concurrency: s.endpoint_concurrency.unwrap_or(d.endpoint_concurrency),
             durability: s.durability.unwrap_or(d.durability),
+            header_read_timeout: s
+                .header_read_timeout_seconds
+                .map_or(d.header_read_timeout, Duration::from_secs),
+            idle_timeout: s
+                .idle_timeout_seconds
+                .map_or(d.idle_timeout, Duration::from_secs),
+            max_connections: s.max_connections.unwrap_or(d.max_connections),
             wire: WireFormat {
                 signature_header: s.signature_header.unwrap_or(d.wire.signature_header),
                 signature_prefix: s.signature_prefix.unwrap_or(d.wire.signature_prefix),
@@ -363,6 +396,15 @@ impl Config {
         }
         if self.session_timeout.is_zero() {
             bail!("session_timeout_seconds: must be at least 1");
+        }
+        if !(1..=3600).contains(&self.header_read_timeout.as_secs()) {
+            bail!("header_read_timeout_seconds: must be between 1 and 3600");
+        }
+        if !(1..=86400).contains(&self.idle_timeout.as_secs()) {
+            bail!("idle_timeout_seconds: must be between 1 and 86400");
+        }
+        if !(1..=1_000_000).contains(&self.max_connections) {
+            bail!("max_connections: must be between 1 and 1000000");
         }
         self.wire.validate()?;
         Ok(())

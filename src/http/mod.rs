@@ -3,6 +3,7 @@
 pub mod api;
 pub mod assets;
 pub mod client_ip;
+pub mod serve;
 pub mod ui;
 
 use std::time::Duration;

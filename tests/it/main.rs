@@ -15,6 +15,7 @@ mod api_webhooks;
 mod auth;
 mod backup;
 mod cli;
+mod connections;
 mod csrf;
 mod delivery_contracts;
 mod delivery_crash;
