@@ -7,10 +7,23 @@ use super::{ATTEMPT_COLUMNS, Attempt, DELIVERY_COLUMNS, Delivery, Status};
 use crate::db::Db;
 use crate::error::{Error, Result};
 use crate::ids::{DeliveryId, EndpointId, EventId};
+use crate::tenants::{Owned, TenantUid};
 use crate::timestamp::Timestamp;
 
 /// A delivery and its attempts (oldest first), read in one transaction so both come from the
 /// same commit (an outcome updates the delivery and adds its attempt together).
+/// A delivery belongs to its event's tenant (copied onto the row).
+impl Owned for DeliveryId {
+    async fn owner(&self, db: &Db) -> Result<Option<Option<TenantUid>>> {
+        Ok(
+            sqlx::query_scalar("select tenant from deliveries where id = ?")
+                .bind(self)
+                .fetch_optional(db)
+                .await?,
+        )
+    }
+}
+
 pub async fn with_attempts(db: &Db, id: &DeliveryId) -> Result<(Delivery, Vec<Attempt>)> {
     let mut tx = db.begin().await?;
     let d = sqlx::query_as(&format!(
