@@ -139,6 +139,27 @@ pub struct Settings {
         value_delimiter = ','
     )]
     pub trusted_proxies: Option<Vec<String>>,
+    /// The portal's product name, shown to tenants instead of hookd [default: Webhooks]
+    #[arg(long, env = "HOOKD_PORTAL_PRODUCT_NAME", global = true)]
+    pub portal_product_name: Option<String>,
+    /// The portal's accent colour, #rrggbb [default: #4338ca]
+    #[arg(long, env = "HOOKD_PORTAL_ACCENT_COLOR", global = true)]
+    pub portal_accent_color: Option<String>,
+    /// An https:// URL of the logo the portal shows beside the product name [default: none]
+    #[arg(long, env = "HOOKD_PORTAL_LOGO_URL", global = true)]
+    pub portal_logo_url: Option<String>,
+    /// Where the portal's "Support" link leads (https:// or mailto:) [default: none]
+    #[arg(long, env = "HOOKD_PORTAL_SUPPORT_URL", global = true)]
+    pub portal_support_url: Option<String>,
+    /// Origins that may embed the portal in an iframe, e.g. "https://app.example.com"
+    /// (CSP frame-ancestors on /portal only) [default: none: the portal cannot be framed]
+    #[arg(
+        long,
+        env = "HOOKD_PORTAL_FRAME_ANCESTORS",
+        global = true,
+        value_delimiter = ','
+    )]
+    pub portal_frame_ancestors: Option<Vec<String>>,
 }
 
 impl Settings {
@@ -178,6 +199,11 @@ impl Settings {
             body_timestamp_field: self.body_timestamp_field.or(lower.body_timestamp_field),
             body_data_field: self.body_data_field.or(lower.body_data_field),
             trusted_proxies: self.trusted_proxies.or(lower.trusted_proxies),
+            portal_product_name: self.portal_product_name.or(lower.portal_product_name),
+            portal_accent_color: self.portal_accent_color.or(lower.portal_accent_color),
+            portal_logo_url: self.portal_logo_url.or(lower.portal_logo_url),
+            portal_support_url: self.portal_support_url.or(lower.portal_support_url),
+            portal_frame_ancestors: self.portal_frame_ancestors.or(lower.portal_frame_ancestors),
         }
     }
 
@@ -213,6 +239,8 @@ pub struct Config {
     /// Header names, User-Agent and body field names of deliveries.
     pub wire: WireFormat,
     pub trusted_proxies: Vec<ipnet::IpNet>,
+    /// How the tenant portal looks and who may frame it.
+    pub portal: PortalSettings,
     /// Names resolved without DNS (tests: this sandbox has no DNS). Not a CLI setting.
     pub dns_overrides: HashMap<String, Vec<IpAddr>>,
     /// How fast bulk replays requeue: deliveries per write transaction and the pause between
@@ -268,6 +296,7 @@ impl std::fmt::Debug for Config {
             .field("max_connections", &self.max_connections)
             .field("wire", &self.wire)
             .field("trusted_proxies", &self.trusted_proxies)
+            .field("portal", &self.portal)
             .field(
                 "secret_key",
                 &self.secret_key.as_ref().map(|_| "[redacted]"),
@@ -299,6 +328,7 @@ impl Default for Config {
             max_connections: 1024,
             wire: WireFormat::default(),
             trusted_proxies: Vec::new(),
+            portal: PortalSettings::default(),
             dns_overrides: HashMap::new(),
             replay_batch: 100,
             replay_pause: Duration::from_millis(20),
@@ -372,6 +402,39 @@ impl Config {
                     parse_cidrs(&list).map_err(|e| anyhow::anyhow!("trusted_proxies: {e}"))?
                 }
             },
+            portal: PortalSettings {
+                product_name: s
+                    .portal_product_name
+                    .map(|n| n.trim().to_owned())
+                    .unwrap_or(d.portal.product_name),
+                accent_color: match s.portal_accent_color {
+                    None => d.portal.accent_color,
+                    Some(c) => parse_color(&c).ok_or_else(|| {
+                        anyhow::anyhow!("portal_accent_color: {c:?} is not a colour like #1f6feb")
+                    })?,
+                },
+                logo_url: s
+                    .portal_logo_url
+                    .filter(|u| !u.is_empty())
+                    .map(|u| {
+                        parse_url(&u, &["https"])
+                            .map_err(|e| anyhow::anyhow!("portal_logo_url: {e}"))
+                    })
+                    .transpose()?,
+                support_url: s
+                    .portal_support_url
+                    .filter(|u| !u.is_empty())
+                    .map(|u| {
+                        parse_url(&u, &["https", "http", "mailto"])
+                            .map_err(|e| anyhow::anyhow!("portal_support_url: {e}"))
+                    })
+                    .transpose()?,
+                frame_ancestors: match s.portal_frame_ancestors {
+                    None => d.portal.frame_ancestors,
+                    Some(list) => parse_origins(&list)
+                        .map_err(|e| anyhow::anyhow!("portal_frame_ancestors: {e}"))?,
+                },
+            },
             dns_overrides: d.dns_overrides,
             replay_batch: d.replay_batch,
             replay_pause: d.replay_pause,
@@ -407,6 +470,12 @@ impl Config {
             bail!("max_connections: must be between 1 and 1000000");
         }
         self.wire.validate()?;
+        if self.portal.product_name.is_empty()
+            || self.portal.product_name.chars().count() > 80
+            || self.portal.product_name.chars().any(char::is_control)
+        {
+            bail!("portal_product_name: use 1 to 80 characters, no control characters");
+        }
         Ok(())
     }
 
@@ -423,6 +492,71 @@ impl Config {
             .as_ref()
             .is_some_and(|u| u.scheme() == "https")
     }
+}
+
+/// The tenant portal's branding and embedding.
+#[derive(Debug, Clone)]
+pub struct PortalSettings {
+    pub product_name: String,
+    /// `#rrggbb`, lowercase.
+    pub accent_color: String,
+    pub logo_url: Option<url::Url>,
+    pub support_url: Option<url::Url>,
+    /// Origins allowed in CSP `frame-ancestors` on /portal; empty: `'none'`.
+    pub frame_ancestors: Vec<String>,
+}
+
+impl Default for PortalSettings {
+    fn default() -> Self {
+        PortalSettings {
+            product_name: "Webhooks".into(),
+            accent_color: "#4338ca".into(),
+            logo_url: None,
+            support_url: None,
+            frame_ancestors: Vec::new(),
+        }
+    }
+}
+
+/// `#rrggbb` (lowercased), or nothing.
+fn parse_color(s: &str) -> Option<String> {
+    let hex = s.trim().strip_prefix('#')?;
+    (hex.len() == 6 && hex.bytes().all(|b| b.is_ascii_hexdigit()))
+        .then(|| format!("#{}", hex.to_ascii_lowercase()))
+}
+
+fn parse_url(s: &str, schemes: &[&str]) -> Result<url::Url, String> {
+    let u = url::Url::parse(s.trim()).map_err(|e| format!("{s:?} is not a URL ({e})"))?;
+    if !schemes.contains(&u.scheme()) {
+        return Err(format!("{s:?} must start with {}:", schemes.join(": or ")));
+    }
+    Ok(u)
+}
+
+/// Origins for `frame-ancestors`: `https://host[:port]`, or `http://localhost[:port]` (for
+/// development); no paths, wildcards or quotes (they would widen or break the policy).
+fn parse_origins(list: &[String]) -> Result<Vec<String>, String> {
+    list.iter()
+        .map(|s| s.trim())
+        .filter(|s| !s.is_empty())
+        .map(|s| {
+            let bad = || format!("{s:?} is not an origin like https://app.example.com");
+            let u = url::Url::parse(s).map_err(|_| bad())?;
+            let local = u.scheme() == "http"
+                && matches!(u.host_str(), Some("localhost" | "127.0.0.1" | "[::1]"));
+            if !(u.scheme() == "https" || local)
+                || u.host_str().is_none_or(|h| h.contains('*'))
+                || !u.username().is_empty()
+                || u.path() != "/"
+                || u.query().is_some()
+                || u.fragment().is_some()
+                || s.trim_end_matches('/').len() != u.origin().ascii_serialization().len()
+            {
+                return Err(bad());
+            }
+            Ok(u.origin().ascii_serialization())
+        })
+        .collect()
 }
 
 /// CIDRs; a bare address is its own /32 or /128. Blank entries (a trailing comma) are skipped.
@@ -517,6 +651,53 @@ mod tests {
         ] {
             let err = Config::from_settings(settings).unwrap_err().to_string();
             assert!(err.starts_with(key), "{err}");
+        }
+    }
+
+    #[test]
+    fn portal_branding_is_validated_and_each_bad_value_names_its_key() {
+        let file: Settings = toml::from_str(
+            "portal_product_name = \"Acme\"\nportal_accent_color = \"#AA00ff\"\n\
+             portal_logo_url = \"https://cdn.example.com/logo.svg\"\n\
+             portal_frame_ancestors = [\"https://app.example.com\", \"http://localhost:3000\"]",
+        )
+        .unwrap();
+        let c = Config::from_settings(file).unwrap();
+        assert_eq!(c.portal.product_name, "Acme");
+        assert_eq!(c.portal.accent_color, "#aa00ff");
+        assert_eq!(
+            c.portal.frame_ancestors,
+            ["https://app.example.com", "http://localhost:3000"]
+        );
+        for (toml, key) in [
+            ("portal_accent_color = \"red\"", "portal_accent_color:"),
+            ("portal_accent_color = \"#12345\"", "portal_accent_color:"),
+            (
+                "portal_logo_url = \"http://x.example/l.png\"",
+                "portal_logo_url:",
+            ),
+            (
+                "portal_frame_ancestors = [\"*\"]",
+                "portal_frame_ancestors:",
+            ),
+            (
+                "portal_frame_ancestors = [\"http://app.example.com\"]",
+                "portal_frame_ancestors:",
+            ),
+            (
+                "portal_frame_ancestors = [\"https://app.example.com/x\"]",
+                "portal_frame_ancestors:",
+            ),
+            (
+                "portal_frame_ancestors = [\"https://a.example.com 'unsafe-inline'\"]",
+                "portal_frame_ancestors:",
+            ),
+            ("portal_product_name = \" \"", "portal_product_name:"),
+        ] {
+            let err = Config::from_settings(toml::from_str(toml).unwrap())
+                .unwrap_err()
+                .to_string();
+            assert!(err.starts_with(key), "{toml}: {err}");
         }
     }
 
