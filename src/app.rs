@@ -103,9 +103,10 @@ impl App {
     }
 }
 
-/// Expired sessions and idle throttle buckets are swept until `stop`.
+/// Expired sessions, portal links and idle throttle buckets are swept until `stop`.
 fn spawn_housekeeping(state: &AppState, sessions: SqliteStore, stop: CancellationToken) {
     let throttle = state.login_throttle.clone();
+    let db = state.db.clone();
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(Duration::from_secs(60));
         loop {
@@ -115,6 +116,10 @@ fn spawn_housekeeping(state: &AppState, sessions: SqliteStore, stop: Cancellatio
                     throttle.forget_idle();
                     if let Err(e) = sessions.delete_expired().await {
                         tracing::warn!(error = %e, "could not delete expired sessions");
+                    }
+                    let now = crate::timestamp::Timestamp::now();
+                    if let Err(e) = crate::portal_links::prune(&db, now).await {
+                        tracing::warn!(error = %e, "could not delete expired portal links");
                     }
                 }
             }
