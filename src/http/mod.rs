@@ -67,7 +67,7 @@ pub fn router(state: AppState, sessions: SqliteStore) -> Router {
                     header::CONTENT_SECURITY_POLICY,
                     HeaderValue::from_static(CSP),
                 ))
-                .layer(SetResponseHeaderLayer::overriding(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")))
+                .layer(axum::middleware::map_response(deny_framing))
                 .layer(SetResponseHeaderLayer::overriding(
                     header::X_CONTENT_TYPE_OPTIONS,
                     HeaderValue::from_static("nosniff"),
@@ -77,6 +77,19 @@ pub fn router(state: AppState, sessions: SqliteStore) -> Router {
                     HeaderValue::from_static("same-origin"),
                 )),
         )
+}
+
+/// Marks a response that may be framed (the portal, when `portal_frame_ancestors` is set):
+/// its CSP `frame-ancestors` decides, so it gets no `X-Frame-Options: DENY`.
+#[derive(Clone, Copy)]
+pub struct Framable;
+
+async fn deny_framing(mut resp: Response) -> Response {
+    if resp.extensions().get::<Framable>().is_none() {
+        resp.headers_mut()
+            .insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    }
+    resp
 }
 
 /// 200 when the database answers and the engine's commits succeed; 503 naming the cause

@@ -31,6 +31,14 @@ pub struct Flash {
 /// What every page's layout needs: who is signed in, the form token, flashes, asset URLs.
 pub struct Chrome {
     pub user: Option<User>,
+    /// The surface's path prefix: `""` for the dashboard, `/portal` for the tenant portal.
+    /// Shared templates write every address as `{{ chrome.base }}/webhooks/…`.
+    pub base: &'static str,
+    /// Whether this viewer may change things (an admin, or a read-write portal session): the
+    /// controls that change something are rendered only then.
+    pub can_change: bool,
+    /// The portal's branding and session, on the portal only.
+    pub portal: Option<PortalChrome>,
     pub csrf: String,
     pub flashes: Vec<Flash>,
     pub nav: &'static str,
@@ -59,6 +67,9 @@ impl Chrome {
     pub(super) fn bare(title: &str) -> Chrome {
         Chrome {
             user: None,
+            base: "",
+            can_change: false,
+            portal: None,
             csrf: String::new(),
             flashes: vec![],
             nav: "",
@@ -68,10 +79,29 @@ impl Chrome {
     }
 }
 
+/// The portal's layout: the team's branding instead of hookd's, and the session's tenant.
+#[derive(Clone)]
+pub struct PortalChrome {
+    pub product_name: String,
+    pub logo_url: Option<String>,
+    pub support_url: Option<String>,
+    /// The accent colour as a served stylesheet (no inline style: the CSP stays strict).
+    pub brand_css: String,
+    pub tenant: String,
+    pub read_only: bool,
+}
+
 /// Request context: the session, the form token and (if signed in) the user.
 pub struct Ctx {
     pub session: Session,
+    /// Never set on the portal (its session layer is another cookie, and holds no user).
     pub user: Option<User>,
+    /// See `Chrome::base`.
+    pub base: &'static str,
+    /// On the portal: the session's grant, while it lasts (`None` also when there is none).
+    pub portal: Option<super::portal::PortalSession>,
+    /// On the portal: its layout (also without a session, for the "link used" page).
+    pub portal_chrome: Option<PortalChrome>,
     pub csrf: String,
     pub htmx: bool,
     /// See `Chrome::store_failing`.
@@ -88,8 +118,22 @@ impl Ctx {
             .ok()
             .flatten()
             .unwrap_or_default();
+        let can_change = match &self.portal {
+            Some(p) => !p.read_only,
+            None => self.user.as_ref().is_some_and(User::is_admin),
+        };
+        let portal = self.portal_chrome.clone().map(|mut c| {
+            if let Some(p) = &self.portal {
+                c.tenant = p.tenant.to_string();
+                c.read_only = p.read_only;
+            }
+            c
+        });
         Chrome {
             user: self.user.clone(),
+            base: self.base,
+            can_change,
+            portal,
             csrf: self.csrf.clone(),
             flashes,
             nav,
@@ -141,6 +185,24 @@ impl Ctx {
     /// otherwise follow a 303 and swap a whole page into the form).
     pub fn redirect(&self, to: &str) -> Response {
         see_other(self.htmx, to)
+    }
+
+    /// `path` (a `paths` address) on this request's surface.
+    pub fn at(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    /// A `next=` path from a form, if it stays on this surface (else `fallback`).
+    pub fn safe_next<'a>(&self, next: Option<&'a str>, fallback: &'a str) -> &'a str {
+        match next {
+            Some(n)
+                if safe_next(Some(n)) == n
+                    && (self.base.is_empty() || n.starts_with(&format!("{}/", self.base))) =>
+            {
+                n
+            }
+            _ => fallback,
+        }
     }
 }
 
@@ -196,6 +258,21 @@ impl FromRequestParts<AppState> for Ctx {
             .await
             .map_err(IntoResponse::into_response)?;
         let csrf = super::form_token::expected(&session, parts, state).await;
+        if parts.extensions.get::<super::portal::Surface>().is_some() {
+            let portal = super::portal::session_of(&session, state)
+                .await
+                .map_err(|e| HtmlError(e).into_response())?;
+            return Ok(Ctx {
+                session,
+                user: None,
+                base: super::portal::BASE,
+                portal,
+                portal_chrome: Some(super::portal::chrome(&state.config.portal)),
+                csrf,
+                htmx: is_htmx(&parts.headers),
+                store_failing: None,
+            });
+        }
         let id = session.get::<UserId>(USER_KEY).await.ok().flatten();
         let stamp = session.get::<String>(STAMP_KEY).await.ok().flatten();
         let user = match (id, stamp) {
@@ -211,6 +288,9 @@ impl FromRequestParts<AppState> for Ctx {
         Ok(Ctx {
             session,
             user,
+            base: "",
+            portal: None,
+            portal_chrome: None,
             csrf,
             htmx: is_htmx(&parts.headers),
             store_failing,

@@ -11,7 +11,7 @@ use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use axum::routing::{get, post};
 
-use super::{Admin, Chrome, CsrfForm, HtmlResult, NoFields, SignedIn, paths};
+use super::{Changer, Chrome, CsrfForm, HtmlResult, NoFields, Viewer, paths};
 use crate::deliveries::{self, Attempt, Delivery};
 use crate::endpoints::{self, Endpoint};
 use crate::error::Error;
@@ -30,6 +30,7 @@ pub fn router() -> Router<AppState> {
 #[derive(Template, WebTemplate)]
 #[template(path = "deliveries/_detail.html")]
 struct DetailFragment {
+    base: &'static str,
     csrf: String,
     admin: bool,
     d: Delivery,
@@ -54,7 +55,7 @@ struct ShowPage {
 async fn detail(
     state: &AppState,
     id: &DeliveryId,
-    csrf: &str,
+    ctx: &super::Ctx,
     admin: bool,
 ) -> Result<(DetailFragment, Event), Error> {
     let (d, mut attempts) = deliveries::with_attempts(&state.db, id).await?;
@@ -73,7 +74,8 @@ async fn detail(
     );
     Ok((
         DetailFragment {
-            csrf: csrf.to_owned(),
+            base: ctx.base,
+            csrf: ctx.csrf.clone(),
             admin,
             d,
             endpoint,
@@ -89,10 +91,16 @@ async fn detail(
 
 async fn show_delivery(
     State(state): State<AppState>,
-    SignedIn(ctx, user): SignedIn,
+    Viewer {
+        ctx,
+        who,
+        can_change,
+        ..
+    }: Viewer,
     PathId(id): PathId<DeliveryId>,
 ) -> HtmlResult<ShowPage> {
-    let (detail, event) = detail(&state, &id, &ctx.csrf, user.is_admin()).await?;
+    let id = who.check(&state.db, id).await?;
+    let (detail, event) = detail(&state, &id, &ctx, can_change).await?;
     Ok(ShowPage {
         chrome: ctx.chrome("webhooks", format!("Delivery {id}")).await,
         event,
@@ -102,14 +110,17 @@ async fn show_delivery(
 
 async fn retry_delivery(
     State(state): State<AppState>,
-    Admin(ctx, user): Admin,
+    Changer(Viewer {
+        ctx, who, actor, ..
+    }): Changer,
     PathId(id): PathId<DeliveryId>,
     CsrfForm(_): CsrfForm<NoFields>,
 ) -> HtmlResult {
+    let id = who.check(&state.db, id).await?;
     let result = state.delivery.retry_now(&id).await;
     let (status, kind, text) = match result {
         Ok(()) => {
-            tracing::info!(user = %user.id, delivery = %id, "delivery retried by hand");
+            tracing::info!(by = %actor, delivery = %id, "delivery retried by hand");
             (StatusCode::OK, "success", "A new attempt was made.".to_owned())
         }
         Err(Error::Conflict(_)) => (
@@ -121,10 +132,10 @@ async fn retry_delivery(
         Err(e) => return Err(e.into()),
     };
     if ctx.htmx {
-        let (mut fragment, _) = detail(&state, &id, &ctx.csrf, true).await?;
+        let (mut fragment, _) = detail(&state, &id, &ctx, true).await?;
         fragment.notice = Some((kind, text));
         return Ok((status, fragment).into_response());
     }
     ctx.flash(kind, text).await;
-    Ok(ctx.redirect(&paths::delivery(&id)))
+    Ok(ctx.redirect(&ctx.at(&paths::delivery(&id))))
 }

@@ -10,7 +10,7 @@ use axum::response::IntoResponse;
 use axum::routing::{get, post};
 use serde::Deserialize;
 
-use super::{Admin, Chrome, CsrfForm, Ctx, FormErrors, HtmlResult, NoFields, SignedIn, paths};
+use super::{Admin, Chrome, CsrfForm, Ctx, FormErrors, HtmlResult, NoFields, Viewer, paths};
 use crate::error::{Error, FieldErrors};
 use crate::event_types::{self, EventType, EventTypeChanges, NewEventType};
 use crate::state::AppState;
@@ -24,6 +24,11 @@ pub fn router() -> Router<AppState> {
         .route("/event-types/{name}/archive", post(archive_event_type))
         .route("/event-types/{name}/unarchive", post(unarchive_event_type))
         .route("/event-types/{name}/edit", post(edit_event_type))
+}
+
+/// The catalog to read (the portal's): the list, no changes.
+pub fn read_router() -> Router<AppState> {
+    Router::new().route(paths::EVENT_TYPES, get(list_event_types))
 }
 
 #[derive(Template, WebTemplate)]
@@ -99,7 +104,7 @@ async fn page(
 
 async fn list_event_types(
     State(state): State<AppState>,
-    SignedIn(ctx, _): SignedIn,
+    Viewer { ctx, .. }: Viewer,
     Query(q): Query<ListQuery>,
 ) -> HtmlResult<EventTypesPage> {
     let show_archived = q.archived.is_some_and(|a| a == "1" || a == "true");

@@ -1,6 +1,8 @@
 //! The dashboard: server-rendered pages (askama) improved by htmx. `ctx` holds what every page
 //! needs, `extract` the extractors that own identity (`SignedIn`, `Admin`) and input
-//! (`CsrfForm`), `error` how domain errors render, `paths` every address.
+//! (`CsrfForm`), `viewer` who looks on either surface (`Viewer`, `Changer`), `error` how domain
+//! errors render, `paths` every address. `portal` mounts the shared endpoint, delivery, replay
+//! and catalog routers a second time under `/portal` for one tenant, with its own session.
 
 mod account;
 pub mod api_docs;
@@ -18,8 +20,10 @@ mod form_token;
 mod local_time;
 pub(crate) mod overview;
 mod paths;
+mod portal;
 mod replays;
 mod users;
+mod viewer;
 mod words;
 
 use axum::Router;
@@ -37,6 +41,7 @@ use crate::state::AppState;
 pub use ctx::{Chrome, Ctx};
 pub use error::{HtmlError, HtmlResult};
 pub use extract::{Admin, CsrfForm, NoFields, SignedIn};
+pub use viewer::{Changer, Viewer};
 
 const SESSION_COOKIE: &str = "hookd_session";
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
@@ -47,6 +52,7 @@ pub type FormErrors = crate::error::FieldErrors;
 pub fn router(state: AppState, sessions: SqliteStore) -> Router<AppState> {
     let timeout =
         time::Duration::seconds(state.config.session_timeout.as_secs().min(i64::MAX as u64) as i64);
+    let portal = portal::router(&state, sessions.clone());
     let session_layer = SessionManagerLayer::new(sessions)
         .with_name(SESSION_COOKIE)
         .with_secure(state.config.cookies_secure())
@@ -83,4 +89,6 @@ pub fn router(state: AppState, sessions: SqliteStore) -> Router<AppState> {
             header::VARY,
             HeaderValue::from_static("HX-Request"),
         ))
+        // After the layers above: none of them (the operator session above all) wraps the portal.
+        .nest(portal::BASE, portal)
 }

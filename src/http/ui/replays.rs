@@ -12,7 +12,7 @@ use axum::routing::{get, post};
 use serde::Deserialize;
 
 use super::local_time::{TypedZone, utc_text};
-use super::{Admin, Chrome, CsrfForm, Ctx, FormErrors, HtmlResult, SignedIn, paths};
+use super::{Changer, Chrome, CsrfForm, Ctx, FormErrors, HtmlResult, Viewer, paths};
 use crate::endpoints;
 use crate::error::{Error, FieldErrors};
 use crate::http::PathId;
@@ -45,18 +45,24 @@ pub fn router() -> Router<AppState> {
 #[derive(Template, WebTemplate)]
 #[template(path = "replays/_progress.html")]
 pub struct ProgressFragment {
+    base: &'static str,
     r: Replay,
     outcomes: Outcomes,
     poll: bool,
 }
 
 impl ProgressFragment {
-    async fn load(state: &AppState, r: Replay) -> Result<ProgressFragment, Error> {
+    async fn load(
+        state: &AppState,
+        base: &'static str,
+        r: Replay,
+    ) -> Result<ProgressFragment, Error> {
         let outcomes = replays::outcomes(&state.db, &r.id).await?;
         let following = r.finished_at.is_some_and(|t| {
             t >= Timestamp::now().minus(FOLLOW_OUTCOMES_FOR) && outcomes.pending > 0
         });
         Ok(ProgressFragment {
+            base,
             poll: r.is_running() || following,
             r,
             outcomes,
@@ -82,6 +88,7 @@ impl ProgressFragment {
 #[derive(Template, WebTemplate)]
 #[template(path = "replays/_panel.html")]
 pub struct ReplayPanel {
+    base: &'static str,
     csrf: String,
     admin: bool,
     endpoint_id: String,
@@ -125,16 +132,17 @@ impl ReplayPanel {
 /// The panel as the endpoint page shows it.
 pub async fn panel(
     state: &AppState,
-    csrf: &str,
+    ctx: &Ctx,
     admin: bool,
     endpoint_id: &EndpointId,
 ) -> Result<ReplayPanel, Error> {
     let latest = match replays::latest(&state.db, endpoint_id).await? {
-        Some(r) => Some(ProgressFragment::load(state, r).await?),
+        Some(r) => Some(ProgressFragment::load(state, ctx.base, r).await?),
         None => None,
     };
     Ok(ReplayPanel {
-        csrf: csrf.to_owned(),
+        base: ctx.base,
+        csrf: ctx.csrf.clone(),
         admin,
         endpoint_id: endpoint_id.to_string(),
         latest,
@@ -222,12 +230,13 @@ impl ReplayForm {
 /// Answers the form with the number of deliveries it would retry and a button that starts it.
 async fn preview_replay(
     State(state): State<AppState>,
-    Admin(ctx, _): Admin,
+    Changer(Viewer { ctx, who, .. }): Changer,
     PathId(id): PathId<EndpointId>,
     CsrfForm(form): CsrfForm<ReplayForm>,
 ) -> HtmlResult {
+    let id = who.check(&state.db, id).await?;
     let endpoint = endpoints::get(&state.db, &id).await?;
-    let mut panel = panel(&state, &ctx.csrf, true, &id).await?;
+    let mut panel = panel(&state, &ctx, true, &id).await?;
     let status = match form.range(Timestamp::now()) {
         Ok(range) => {
             let count = replays::preview(&state.db, &id, range).await?;
@@ -248,20 +257,23 @@ async fn preview_replay(
 
 async fn start_replay(
     State(state): State<AppState>,
-    Admin(ctx, user): Admin,
+    Changer(Viewer {
+        ctx, who, actor, ..
+    }): Changer,
     PathId(id): PathId<EndpointId>,
     CsrfForm(form): CsrfForm<ReplayForm>,
 ) -> HtmlResult {
+    let id = who.check(&state.db, id).await?;
     let endpoint = endpoints::get(&state.db, &id).await?;
     let started = match form.range(Timestamp::now()) {
-        Ok(range) => state.delivery.start_replay(&id, range, &user.email).await,
+        Ok(range) => state.delivery.start_replay(&id, range, &actor).await,
         Err(errors) => Err(Error::Invalid(errors)),
     };
     let (status, errors) = match started {
         Ok(job) => {
-            tracing::info!(user = %user.id, endpoint = %id, replay = %job.id, total = job.total, "bulk replay started");
+            tracing::info!(by = %actor, endpoint = %id, replay = %job.id, total = job.total, "bulk replay started");
             if ctx.htmx {
-                let panel = panel(&state, &ctx.csrf, true, &id).await?;
+                let panel = panel(&state, &ctx, true, &id).await?;
                 return Ok(panel.into_response());
             }
             ctx.flash(
@@ -274,7 +286,7 @@ async fn start_replay(
                 ),
             )
             .await;
-            return Ok(ctx.redirect(&format!("{}#replay-panel", paths::endpoint(&id))));
+            return Ok(ctx.redirect(&format!("{}#replay-panel", ctx.at(&paths::endpoint(&id)))));
         }
         Err(Error::Invalid(errors)) => (StatusCode::UNPROCESSABLE_ENTITY, errors),
         Err(Error::Conflict(message)) => {
@@ -282,7 +294,7 @@ async fn start_replay(
         }
         Err(e) => return Err(e.into()),
     };
-    let mut panel = panel(&state, &ctx.csrf, true, &id).await?;
+    let mut panel = panel(&state, &ctx, true, &id).await?;
     panel.zone = form.zone();
     panel.since = form.since;
     panel.preset = form.preset;
@@ -313,17 +325,25 @@ async fn with_status(
 /// The progress fragment (what the endpoint page polls), or a small page when opened directly.
 async fn show_replay(
     State(state): State<AppState>,
-    SignedIn(ctx, user): SignedIn,
+    Viewer {
+        ctx,
+        who,
+        can_change,
+        ..
+    }: Viewer,
     PathId(id): PathId<ReplayId>,
 ) -> HtmlResult {
+    let id = who.check(&state.db, id).await?;
     let r = replays::get(&state.db, &id).await?;
     if ctx.htmx {
-        return Ok(ProgressFragment::load(&state, r).await?.into_response());
+        return Ok(ProgressFragment::load(&state, ctx.base, r)
+            .await?
+            .into_response());
     }
     let endpoint = endpoints::get(&state.db, &r.endpoint_id).await?;
-    let mut panel = panel(&state, &ctx.csrf, user.is_admin(), &r.endpoint_id).await?;
+    let mut panel = panel(&state, &ctx, can_change, &r.endpoint_id).await?;
     if panel.latest.as_ref().is_none_or(|l| l.r.id != id) {
-        panel.latest = Some(ProgressFragment::load(&state, r).await?);
+        panel.latest = Some(ProgressFragment::load(&state, ctx.base, r).await?);
     }
     Ok(with_status(
         &ctx,

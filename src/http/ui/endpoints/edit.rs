@@ -14,15 +14,17 @@ use crate::error::{Error, FieldErrors};
 use crate::event_types::EventType;
 use crate::http::PathId;
 use crate::http::ui::ctx::{push_url, replace_main};
-use crate::http::ui::{Admin, Chrome, CsrfForm, Ctx, FormErrors, HtmlResult, catalog, paths};
+use crate::http::ui::{
+    Changer, Chrome, CsrfForm, Ctx, FormErrors, HtmlResult, Viewer, catalog, paths,
+};
 use crate::ids::EndpointId;
 use crate::state::AppState;
-use crate::tenants::Visibility;
 
 /// The form alone: what an htmx submit gets back (422 with errors).
 #[derive(Template, WebTemplate)]
 #[template(path = "endpoints/_form.html")]
 struct FormFragment {
+    base: &'static str,
     csrf: String,
     action: String,
     submit_label: &'static str,
@@ -35,10 +37,11 @@ struct FormFragment {
 impl FormFragment {
     fn create(ctx: &Ctx, v: FormValues, catalog: Vec<EventType>, errors: FieldErrors) -> Self {
         FormFragment {
+            base: ctx.base,
             csrf: ctx.csrf.clone(),
-            action: paths::ENDPOINTS.into(),
+            action: ctx.at(paths::ENDPOINTS),
             submit_label: "Create endpoint",
-            cancel: paths::ENDPOINTS.into(),
+            cancel: ctx.at(paths::ENDPOINTS),
             v,
             catalog,
             errors,
@@ -53,10 +56,11 @@ impl FormFragment {
         errors: FieldErrors,
     ) -> Self {
         FormFragment {
+            base: ctx.base,
             csrf: ctx.csrf.clone(),
-            action: paths::endpoint(id),
+            action: ctx.at(&paths::endpoint(id)),
             submit_label: "Save changes",
-            cancel: paths::endpoint(id),
+            cancel: ctx.at(&paths::endpoint(id)),
             v,
             catalog,
             errors,
@@ -92,7 +96,7 @@ fn edit_title(e: &Endpoint) -> String {
 
 pub(super) async fn new_endpoint(
     State(state): State<AppState>,
-    Admin(ctx, _): Admin,
+    Changer(Viewer { ctx, .. }): Changer,
 ) -> HtmlResult<FormPage> {
     let catalog = catalog::active(&state).await?;
     Ok(FormPage {
@@ -105,20 +109,15 @@ pub(super) async fn new_endpoint(
 /// For htmx, the page's `<main>` replaces the current one and the URL is pushed.
 pub(super) async fn create_endpoint(
     State(state): State<AppState>,
-    Admin(ctx, user): Admin,
+    Changer(Viewer {
+        ctx, who, actor, ..
+    }): Changer,
     CsrfForm(form): CsrfForm<EndpointForm>,
 ) -> HtmlResult {
     let catalog = catalog::active(&state).await?;
     let (input, mut errors) = to_input(&form);
     let created = if errors.is_empty() {
-        endpoints::create_from_input(
-            &state.db,
-            &state.keyring,
-            &Visibility::Everything,
-            input,
-            &state,
-        )
-        .await
+        endpoints::create_from_input(&state.db, &state.keyring, &who, input, &state).await
     } else {
         // Report the domain's field errors too, not only the form's own.
         let names: Vec<String> = catalog.iter().map(|t| t.name.clone()).collect();
@@ -135,8 +134,8 @@ pub(super) async fn create_endpoint(
     };
     match created {
         Ok((endpoint, secret)) => {
-            tracing::info!(user = %user.id, endpoint = %endpoint.id, "endpoint created");
-            let url = paths::endpoint(&endpoint.id);
+            tracing::info!(by = %actor, endpoint = %endpoint.id, "endpoint created");
+            let url = ctx.at(&paths::endpoint(&endpoint.id));
             let page: ShowPage = show::page(
                 &state,
                 &ctx,
@@ -164,9 +163,10 @@ pub(super) async fn create_endpoint(
 
 pub(super) async fn edit_endpoint(
     State(state): State<AppState>,
-    Admin(ctx, _): Admin,
+    Changer(Viewer { ctx, who, .. }): Changer,
     PathId(id): PathId<EndpointId>,
 ) -> HtmlResult<FormPage> {
+    let id = who.check(&state.db, id).await?;
     let endpoint = endpoints::get(&state.db, &id).await?;
     let catalog = catalog::active(&state).await?;
     let title = edit_title(&endpoint);
@@ -180,10 +180,13 @@ pub(super) async fn edit_endpoint(
 
 pub(super) async fn update_endpoint(
     State(state): State<AppState>,
-    Admin(ctx, user): Admin,
+    Changer(Viewer {
+        ctx, who, actor, ..
+    }): Changer,
     PathId(id): PathId<EndpointId>,
     CsrfForm(form): CsrfForm<EndpointForm>,
 ) -> HtmlResult {
+    let id = who.check(&state.db, id).await?;
     let current = endpoints::get(&state.db, &id).await?;
     let catalog = catalog::active(&state).await?;
     let (mut input, errors) = to_input(&form);
@@ -198,9 +201,9 @@ pub(super) async fn update_endpoint(
     };
     match updated {
         Ok(endpoint) => {
-            tracing::info!(user = %user.id, endpoint = %endpoint.id, "endpoint updated");
+            tracing::info!(by = %actor, endpoint = %endpoint.id, "endpoint updated");
             ctx.flash("success", "The endpoint was saved.").await;
-            Ok(ctx.redirect(&paths::endpoint(&id)))
+            Ok(ctx.redirect(&ctx.at(&paths::endpoint(&id))))
         }
         Err(Error::Invalid(errors)) => {
             let v = FormValues::from_form(&form, &catalog);

@@ -16,7 +16,7 @@ use crate::error::Error;
 use crate::http::PathId;
 use crate::http::ui::ctx::push_url;
 use crate::http::ui::paths::{self, query, with_query};
-use crate::http::ui::{Chrome, HtmlResult, SignedIn, catalog};
+use crate::http::ui::{Chrome, HtmlResult, Viewer, catalog};
 use crate::ids::{DeliveryId, EndpointId};
 use crate::state::AppState;
 use crate::timestamp::Timestamp;
@@ -30,6 +30,8 @@ pub const LIVE_EVERY_SECONDS: u32 = 3;
 #[derive(Template, WebTemplate)]
 #[template(path = "endpoints/_history.html")]
 pub struct HistoryFragment {
+    /// See `Chrome::base`.
+    pub base: &'static str,
     pub endpoint_id: String,
     pub form: FilterForm,
     pub rows: Vec<Delivery>,
@@ -61,7 +63,14 @@ impl HistoryFragment {
             }
             qs.push_str(&query(&[("view", self.form.q.view.clone())]));
         }
-        with_query(&paths::endpoint_deliveries(&self.endpoint_id), &qs)
+        with_query(
+            &format!(
+                "{}{}",
+                self.base,
+                paths::endpoint_deliveries(&self.endpoint_id)
+            ),
+            &qs,
+        )
     }
     pub fn href(&self, page_qs: &str) -> String {
         with_query(&self.page_path, page_qs)
@@ -72,6 +81,7 @@ impl HistoryFragment {
 #[derive(Template, WebTemplate)]
 #[template(path = "endpoints/_history_poll.html")]
 pub struct PollFragment {
+    pub base: &'static str,
     pub rows: Vec<Delivery>,
     pub poll: String,
     pub live_every: u32,
@@ -86,6 +96,7 @@ pub async fn load(
     endpoint: &Endpoint,
     q: HistoryQuery,
     page_path: String,
+    surface: &'static str,
 ) -> Result<(HistoryFragment, bool), Error> {
     let endpoint_id = &endpoint.id;
     let max_attempts = max_attempts(endpoint);
@@ -146,7 +157,8 @@ pub async fn load(
             // link): back to the first page.
             (rows.is_empty() && (before.is_some() || after.is_some())).then(|| query(&base))
         });
-    let poll = (q.is_live() && !has_newer).then(|| poll_url(endpoint_id, &q, rows.first()));
+    let poll =
+        (q.is_live() && !has_newer).then(|| poll_url(surface, endpoint_id, &q, rows.first()));
     let filtered = filter.status.is_some()
         || filter.failing
         || filter.event_type.is_some()
@@ -157,6 +169,7 @@ pub async fn load(
     let invalid = error.is_some();
     Ok((
         HistoryFragment {
+            base: surface,
             endpoint_id: endpoint_id.to_string(),
             form: FilterForm { q, types, error },
             rows,
@@ -179,7 +192,12 @@ fn max_attempts(e: &Endpoint) -> i64 {
 }
 
 /// The live poll's URL: the same filters, rows after `newest` (or all, on an empty page).
-fn poll_url(endpoint_id: &EndpointId, q: &HistoryQuery, newest: Option<&Delivery>) -> String {
+fn poll_url(
+    base: &str,
+    endpoint_id: &EndpointId,
+    q: &HistoryQuery,
+    newest: Option<&Delivery>,
+) -> String {
     let mut qs = q.filters_qs();
     match newest {
         Some(d) => qs.push(("after", d.id.to_string())),
@@ -195,7 +213,10 @@ fn poll_url(endpoint_id: &EndpointId, q: &HistoryQuery, newest: Option<&Delivery
         )),
     }
     qs.push(("poll", "1".into()));
-    with_query(&paths::endpoint_deliveries(endpoint_id), &query(&qs))
+    with_query(
+        &format!("{base}{}", paths::endpoint_deliveries(endpoint_id)),
+        &query(&qs),
+    )
 }
 
 #[derive(Template, WebTemplate)]
@@ -210,21 +231,22 @@ struct HistoryPage {
 /// `poll=1`) only the rows newer than `after`.
 pub async fn list_endpoint_deliveries(
     State(state): State<AppState>,
-    SignedIn(ctx, _): SignedIn,
+    Viewer { ctx, who, .. }: Viewer,
     PathId(id): PathId<EndpointId>,
     Query(q): Query<HistoryQuery>,
 ) -> HtmlResult {
+    let id = who.check(&state.db, id).await?;
     let e = endpoints::get(&state.db, &id).await?;
     if q.poll == "1" && ctx.htmx {
-        return Ok(poll(&state, &e, q).await?.into_response());
+        return Ok(poll(&state, ctx.base, &e, q).await?.into_response());
     }
     let in_endpoint_page = q.view == "endpoint";
     let page_path = if in_endpoint_page {
-        paths::endpoint(&id)
+        ctx.at(&paths::endpoint(&id))
     } else {
-        paths::endpoint_deliveries(&id)
+        ctx.at(&paths::endpoint_deliveries(&id))
     };
-    let (history, invalid) = load(&state, &e, q, page_path).await?;
+    let (history, invalid) = load(&state, &e, q, page_path, ctx.base).await?;
     let status = if invalid {
         StatusCode::UNPROCESSABLE_ENTITY
     } else {
@@ -256,22 +278,31 @@ pub async fn list_endpoint_deliveries(
 
 /// Rows newer than `after`, at most a page (the oldest of them first: the next poll asks for
 /// the rest), and the poller moved on to the newest row.
-async fn poll(state: &AppState, e: &Endpoint, q: HistoryQuery) -> Result<Response, Error> {
+async fn poll(
+    state: &AppState,
+    base: &'static str,
+    e: &Endpoint,
+    q: HistoryQuery,
+) -> Result<Response, Error> {
     let id = &e.id;
     let after = DeliveryId::parse(&q.after)
         .ok_or_else(|| Error::BadRequest("after must be a delivery id".into()))?;
     let (filter, _) = filter_of(id, &q);
     let rows = deliveries::list(&state.db, &filter, None, Some(&after), PAGE_SIZE).await?;
     let poll = match rows.first() {
-        Some(newest) => poll_url(id, &q, Some(newest)),
+        Some(newest) => poll_url(base, id, &q, Some(newest)),
         None => {
             let mut qs = q.filters_qs();
             qs.push(("after", after.to_string()));
             qs.push(("poll", "1".into()));
-            with_query(&paths::endpoint_deliveries(id), &query(&qs))
+            with_query(
+                &format!("{base}{}", paths::endpoint_deliveries(id)),
+                &query(&qs),
+            )
         }
     };
     Ok(PollFragment {
+        base,
         rows,
         poll,
         live_every: LIVE_EVERY_SECONDS,

@@ -21,7 +21,7 @@ use axum::extract::{Query, State};
 use axum::routing::{get, post};
 use serde::Deserialize;
 
-use super::{Admin, Chrome, CsrfForm, HtmlResult, NoFields, SignedIn, paths};
+use super::{Changer, Chrome, CsrfForm, HtmlResult, NoFields, Viewer, paths};
 use crate::endpoints::{self, Endpoint};
 use crate::http::PathId;
 use crate::ids::EndpointId;
@@ -73,17 +73,11 @@ struct ListQuery {
 
 async fn list_endpoints(
     State(state): State<AppState>,
-    SignedIn(ctx, _): SignedIn,
+    Viewer { ctx, who, .. }: Viewer,
     Query(q): Query<ListQuery>,
 ) -> HtmlResult<ListPage> {
     let before = q.before.as_deref().and_then(EndpointId::parse);
-    let mut endpoints = endpoints::list(
-        &state.db,
-        &crate::tenants::Visibility::Everything,
-        before.as_ref(),
-        PAGE_SIZE + 1,
-    )
-    .await?;
+    let mut endpoints = endpoints::list(&state.db, &who, before.as_ref(), PAGE_SIZE + 1).await?;
     let older = if endpoints.len() > PAGE_SIZE as usize {
         endpoints.truncate(PAGE_SIZE as usize);
         endpoints.last().map(|e| e.id.to_string())
@@ -106,9 +100,10 @@ struct DeletePage {
 
 async fn confirm_delete(
     State(state): State<AppState>,
-    Admin(ctx, _): Admin,
+    Changer(Viewer { ctx, who, .. }): Changer,
     PathId(id): PathId<EndpointId>,
 ) -> HtmlResult<DeletePage> {
+    let id = who.check(&state.db, id).await?;
     let e = endpoints::get(&state.db, &id).await?;
     Ok(DeletePage {
         chrome: ctx.chrome("webhooks", "Delete endpoint").await,
@@ -118,17 +113,20 @@ async fn confirm_delete(
 
 async fn delete_endpoint(
     State(state): State<AppState>,
-    Admin(ctx, user): Admin,
+    Changer(Viewer {
+        ctx, who, actor, ..
+    }): Changer,
     PathId(id): PathId<EndpointId>,
     CsrfForm(_): CsrfForm<NoFields>,
 ) -> HtmlResult {
+    let id = who.check(&state.db, id).await?;
     let e = endpoints::get(&state.db, &id).await?;
     endpoints::delete(&state.db, &id).await?;
-    tracing::info!(user = %user.id, endpoint = %id, "endpoint deleted");
+    tracing::info!(by = %actor, endpoint = %id, "endpoint deleted");
     ctx.flash(
         "success",
         format!("The endpoint “{}” was deleted.", e.display_name()),
     )
     .await;
-    Ok(ctx.redirect(paths::ENDPOINTS))
+    Ok(ctx.redirect(&ctx.at(paths::ENDPOINTS)))
 }

@@ -9,6 +9,7 @@ use std::time::Duration;
 use crate::deliveries::{self, AttemptPoint};
 use crate::endpoints::Endpoint;
 use crate::error::Error;
+use crate::http::ui::Ctx;
 use crate::state::AppState;
 use crate::stats::{self, WindowStats};
 use crate::timestamp::Timestamp;
@@ -18,6 +19,7 @@ use crate::timestamp::Timestamp;
 #[derive(Template, WebTemplate)]
 #[template(path = "endpoints/_banner.html")]
 pub struct BannerFragment {
+    pub base: &'static str,
     pub csrf: String,
     pub id: String,
     pub enabled: bool,
@@ -28,9 +30,10 @@ pub struct BannerFragment {
 }
 
 impl BannerFragment {
-    pub fn new(e: &Endpoint, csrf: &str, admin: bool, oob: bool) -> BannerFragment {
+    pub fn new(e: &Endpoint, ctx: &Ctx, admin: bool, oob: bool) -> BannerFragment {
         BannerFragment {
-            csrf: csrf.to_owned(),
+            base: ctx.base,
+            csrf: ctx.csrf.clone(),
             id: e.id.to_string(),
             enabled: e.spec.enabled,
             explanation: explain_disabled(e.disabled_reason.as_deref()),

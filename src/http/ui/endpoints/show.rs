@@ -15,7 +15,7 @@ use crate::endpoints::{self, Endpoint};
 use crate::error::Error;
 use crate::http::PathId;
 use crate::http::ui::replays::{self, ReplayPanel};
-use crate::http::ui::{Admin, Chrome, CsrfForm, Ctx, HtmlResult, NoFields, SignedIn, paths};
+use crate::http::ui::{Changer, Chrome, CsrfForm, Ctx, HtmlResult, NoFields, Viewer, paths};
 use crate::ids::EndpointId;
 use crate::state::AppState;
 
@@ -23,6 +23,7 @@ use crate::state::AppState;
 #[derive(Template, WebTemplate)]
 #[template(path = "endpoints/_toggle.html")]
 struct ToggleFragment {
+    base: &'static str,
     csrf: String,
     id: String,
     enabled: bool,
@@ -31,9 +32,10 @@ struct ToggleFragment {
 }
 
 impl ToggleFragment {
-    fn new(e: &Endpoint, csrf: &str, admin: bool) -> ToggleFragment {
+    fn new(e: &Endpoint, ctx: &Ctx, admin: bool) -> ToggleFragment {
         ToggleFragment {
-            csrf: csrf.to_owned(),
+            base: ctx.base,
+            csrf: ctx.csrf.clone(),
             id: e.id.to_string(),
             enabled: e.spec.enabled,
             disabled_reason: e.disabled_reason.clone(),
@@ -78,15 +80,15 @@ pub(super) async fn page(
     history: HistoryQuery,
 ) -> Result<ShowPage, Error> {
     let chrome = ctx.chrome("webhooks", e.display_name()).await;
-    let admin = chrome.is_admin();
-    let replay = replays::panel(state, &ctx.csrf, admin, &e.id).await?;
+    let admin = chrome.can_change;
+    let replay = replays::panel(state, ctx, admin, &e.id).await?;
     let test_open = test.is_some();
     let test = match (admin, test) {
         (false, _) => None,
         (true, Some(t)) => Some(t),
         (true, None) => Some(TestPanel::new(
             &e.id,
-            &ctx.csrf,
+            ctx,
             &TestCatalog::load(state).await?,
             "",
         )),
@@ -99,15 +101,16 @@ pub(super) async fn page(
             poll: String::new(),
             ..history
         },
-        paths::endpoint(&e.id),
+        ctx.at(&paths::endpoint(&e.id)),
+        ctx.base,
     )
     .await?
     .0;
     let refused = endpoints::target_refusal(&e.spec.url, state).await;
     Ok(ShowPage {
         refused,
-        toggle: ToggleFragment::new(&e, &ctx.csrf, admin),
-        banner: BannerFragment::new(&e, &ctx.csrf, admin, false),
+        toggle: ToggleFragment::new(&e, ctx, admin),
+        banner: BannerFragment::new(&e, ctx, admin, false),
         stats: panels::stats(state, &e).await?,
         verify: snippets::verify_panel(&e, &state.config.wire)?,
         secret_env: snippets::SECRET_ENV,
@@ -132,17 +135,23 @@ pub(super) struct ShowQuery {
 
 pub(super) async fn show_endpoint(
     State(state): State<AppState>,
-    SignedIn(ctx, _): SignedIn,
+    Viewer {
+        ctx,
+        who,
+        can_change,
+        ..
+    }: Viewer,
     PathId(id): PathId<EndpointId>,
     Query(show): Query<ShowQuery>,
     Query(history): Query<HistoryQuery>,
 ) -> HtmlResult<ShowPage> {
+    let id = who.check(&state.db, id).await?;
     let endpoint = endpoints::get(&state.db, &id).await?;
-    let test = if show.test_type.is_empty() {
+    let test = if show.test_type.is_empty() || !can_change {
         None
     } else {
         let catalog = TestCatalog::load(&state).await?;
-        Some(TestPanel::new(&id, &ctx.csrf, &catalog, &show.test_type))
+        Some(TestPanel::new(&id, &ctx, &catalog, &show.test_type))
     };
     let revealed = take_revealed(&state, &ctx, &id).await;
     Ok(page(&state, &ctx, endpoint, revealed, test, history).await?)
@@ -165,21 +174,24 @@ pub(super) struct EnabledForm {
 
 pub(super) async fn set_enabled(
     State(state): State<AppState>,
-    Admin(ctx, user): Admin,
+    Changer(Viewer {
+        ctx, who, actor, ..
+    }): Changer,
     PathId(id): PathId<EndpointId>,
     CsrfForm(form): CsrfForm<EnabledForm>,
 ) -> HtmlResult {
+    let id = who.check(&state.db, id).await?;
     let enabled = match form.enabled.as_str() {
         "true" => true,
         "false" => false,
         _ => return Err(Error::BadRequest("enabled must be true or false".into()).into()),
     };
     let endpoint = endpoints::set_enabled(&state.db, &id, enabled).await?;
-    tracing::info!(user = %user.id, endpoint = %id, enabled, "endpoint toggled");
+    tracing::info!(by = %actor, endpoint = %id, enabled, "endpoint toggled");
     if ctx.htmx {
         return Ok(ToggleSwap {
-            banner: BannerFragment::new(&endpoint, &ctx.csrf, true, true),
-            toggle: ToggleFragment::new(&endpoint, &ctx.csrf, true),
+            banner: BannerFragment::new(&endpoint, &ctx, true, true),
+            toggle: ToggleFragment::new(&endpoint, &ctx, true),
         }
         .into_response());
     }
@@ -192,8 +204,8 @@ pub(super) async fn set_enabled(
         },
     )
     .await;
-    let here = paths::endpoint(&id);
-    let next = crate::http::ui::ctx::safe_next(form.next.as_deref().or(Some(&here)));
+    let here = ctx.at(&paths::endpoint(&id));
+    let next = ctx.safe_next(form.next.as_deref(), &here);
     Ok(ctx.redirect(next))
 }
 
@@ -213,13 +225,16 @@ struct Reveal {
 /// page says why nothing changed.
 pub(super) async fn rotate_secret(
     State(state): State<AppState>,
-    Admin(ctx, user): Admin,
+    Changer(Viewer {
+        ctx, who, actor, ..
+    }): Changer,
     PathId(id): PathId<EndpointId>,
     CsrfForm(_): CsrfForm<NoFields>,
 ) -> HtmlResult {
+    let id = who.check(&state.db, id).await?;
     match endpoints::rotate_secret(&state.db, &state.keyring, &id, None).await {
         Ok((_, secret)) => {
-            tracing::info!(user = %user.id, endpoint = %id, "endpoint secret rotated");
+            tracing::info!(by = %actor, endpoint = %id, "endpoint secret rotated");
             state.delivery.endpoint_changed(&id);
             let reveal = Reveal {
                 endpoint: id.clone(),
@@ -238,12 +253,15 @@ pub(super) async fn rotate_secret(
         Err(e) => return Err(e.into()),
     }
     // The flash and the revealed secret sit on top of the page.
-    Ok(ctx.redirect(&paths::endpoint(&id)))
+    Ok(ctx.redirect(&ctx.at(&paths::endpoint(&id))))
 }
 
 /// A GET of the rotate address (a bookmarked or reloaded result) goes to the endpoint page.
-pub(super) async fn rotate_secret_page(PathId(id): PathId<EndpointId>) -> Redirect {
-    Redirect::to(&paths::endpoint(&id))
+pub(super) async fn rotate_secret_page(
+    Viewer { ctx, .. }: Viewer,
+    PathId(id): PathId<EndpointId>,
+) -> Redirect {
+    Redirect::to(&ctx.at(&paths::endpoint(&id)))
 }
 
 /// The secret a rotation just made for this endpoint, taken from the session (so it shows once).
@@ -259,12 +277,15 @@ async fn take_revealed(state: &AppState, ctx: &Ctx, id: &EndpointId) -> Option<S
 /// htmx gets the test panel with the outcome, a browser without JS the whole page.
 pub(super) async fn send_test_event(
     State(state): State<AppState>,
-    Admin(ctx, user): Admin,
+    Changer(Viewer {
+        ctx, who, actor, ..
+    }): Changer,
     PathId(id): PathId<EndpointId>,
     CsrfForm(form): CsrfForm<TestForm>,
 ) -> HtmlResult {
+    let id = who.check(&state.db, id).await?;
     let endpoint = endpoints::get(&state.db, &id).await?;
-    let (panel, status) = test_send::send(&state, &ctx.csrf, &user, &id, form).await?;
+    let (panel, status) = test_send::send(&state, &ctx, &actor, &id, form).await?;
     if ctx.htmx {
         return Ok((status, panel).into_response());
     }

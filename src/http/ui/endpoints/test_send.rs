@@ -15,10 +15,9 @@ use crate::error::Error;
 use crate::event_types::EventType;
 use crate::events::TEST_EVENT_TYPE;
 use crate::http::PathId;
-use crate::http::ui::{Admin, HtmlResult, catalog, paths};
+use crate::http::ui::{Changer, Ctx, HtmlResult, Viewer, catalog, paths};
 use crate::ids::{DeliveryId, EndpointId};
 use crate::state::AppState;
-use crate::users::User;
 
 /// How much of a response body the result shows.
 const BODY_EXCERPT_CHARS: usize = 2000;
@@ -86,6 +85,7 @@ pub struct TestResult {
 #[derive(Template, WebTemplate)]
 #[template(path = "endpoints/_test_panel.html")]
 pub struct TestPanel {
+    pub base: &'static str,
     pub endpoint_id: String,
     pub csrf: String,
     pub types: Vec<String>,
@@ -95,11 +95,12 @@ pub struct TestPanel {
 
 impl TestPanel {
     /// The panel with `type_name`'s example (the test type by default).
-    pub fn new(id: &EndpointId, csrf: &str, catalog: &Catalog, type_name: &str) -> TestPanel {
+    pub fn new(id: &EndpointId, ctx: &Ctx, catalog: &Catalog, type_name: &str) -> TestPanel {
         let event_type = catalog.pick(type_name);
         TestPanel {
+            base: ctx.base,
             endpoint_id: id.to_string(),
-            csrf: csrf.to_owned(),
+            csrf: ctx.csrf.clone(),
             types: catalog.names(),
             fields: TestFields {
                 payload: catalog.example(&event_type),
@@ -121,21 +122,22 @@ pub struct ExampleQuery {
 /// (htmx); without JS the "Load example" button goes to the page itself instead.
 pub async fn test_example(
     State(state): State<AppState>,
-    Admin(ctx, _): Admin,
+    Changer(Viewer { ctx, who, .. }): Changer,
     PathId(id): PathId<EndpointId>,
     Query(q): Query<ExampleQuery>,
 ) -> HtmlResult {
+    let id = who.check(&state.db, id).await?;
     endpoints::get(&state.db, &id).await?;
     if !ctx.htmx {
         let qs = paths::query(&[("test_type", q.test_type)]);
         let to = format!(
             "{}#send-test",
-            paths::with_query(&paths::endpoint(&id), &qs)
+            paths::with_query(&ctx.at(&paths::endpoint(&id)), &qs)
         );
         return Ok(Redirect::to(&to).into_response());
     }
     let catalog = Catalog::load(&state).await?;
-    Ok(TestPanel::new(&id, &ctx.csrf, &catalog, &q.test_type)
+    Ok(TestPanel::new(&id, &ctx, &catalog, &q.test_type)
         .fields
         .into_response())
 }
@@ -153,13 +155,13 @@ pub struct TestForm {
 /// was refused (422: not a JSON object, or the engine refused it).
 pub async fn send(
     state: &AppState,
-    csrf: &str,
-    user: &User,
+    ctx: &Ctx,
+    actor: &str,
     id: &EndpointId,
     form: TestForm,
 ) -> Result<(TestPanel, StatusCode), Error> {
     let catalog = Catalog::load(state).await?;
-    let mut panel = TestPanel::new(id, csrf, &catalog, &form.event_type);
+    let mut panel = TestPanel::new(id, ctx, &catalog, &form.event_type);
     // Keep what was typed (and the type asked for, even if it is no longer offered).
     panel.fields.payload = form.payload.clone();
     if !form.event_type.is_empty() {
@@ -176,7 +178,7 @@ pub async fn send(
             .await
         {
             Ok(delivery_id) => {
-                tracing::info!(user = %user.id, endpoint = %id, delivery = %delivery_id, "test event sent");
+                tracing::info!(by = %actor, endpoint = %id, delivery = %delivery_id, "test event sent");
                 panel.result = Some(result_of(state, &delivery_id).await?);
                 StatusCode::OK
             }
