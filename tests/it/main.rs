@@ -30,6 +30,7 @@ mod harness;
 mod health_truth;
 mod pages;
 mod passwords;
+mod portal;
 mod private_targets;
 mod roles;
 mod secret_overlap;

@@ -62,6 +62,11 @@ impl TestApp {
         self.running.url()
     }
 
+    /// The bound address as a URL, whatever `base_url` says (e.g. an https one nothing serves).
+    pub fn local_url(&self) -> String {
+        format!("http://{}", self.running.addr())
+    }
+
     pub fn data_dir(&self) -> &Path {
         self.data_dir.path()
     }

@@ -13,7 +13,7 @@ mod receiver;
 mod wait;
 
 pub use app::{ADMIN_EMAIL, ADMIN_PASSWORD, TestApp};
-pub use client::{ApiClient, TestClient};
+pub use client::{ApiClient, TestClient, TestResponse};
 pub use clock::datetime_local;
 pub use receiver::Receiver;
 pub use wait::{assert_quiet_for, wait_until, wait_until_backoff};

@@ -258,10 +258,12 @@ pub(super) async fn rotate_secret(
 
 /// A GET of the rotate address (a bookmarked or reloaded result) goes to the endpoint page.
 pub(super) async fn rotate_secret_page(
-    Viewer { ctx, .. }: Viewer,
+    State(state): State<AppState>,
+    Viewer { ctx, who, .. }: Viewer,
     PathId(id): PathId<EndpointId>,
-) -> Redirect {
-    Redirect::to(&ctx.at(&paths::endpoint(&id)))
+) -> HtmlResult<Redirect> {
+    let id = who.check(&state.db, id).await?;
+    Ok(Redirect::to(&ctx.at(&paths::endpoint(&id))))
 }
 
 /// The secret a rotation just made for this endpoint, taken from the session (so it shows once).
