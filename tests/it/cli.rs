@@ -262,6 +262,27 @@ fn serve_help_lists_every_setting_with_its_default_and_env_name() {
             Some("timestamp"),
         ),
         ("--body-data-field", "HOOKD_BODY_DATA_FIELD", Some("data")),
+        (
+            "--portal-product-name",
+            "HOOKD_PORTAL_PRODUCT_NAME",
+            Some("Webhooks"),
+        ),
+        (
+            "--portal-accent-color",
+            "HOOKD_PORTAL_ACCENT_COLOR",
+            Some("#4338ca"),
+        ),
+        ("--portal-logo-url", "HOOKD_PORTAL_LOGO_URL", Some("none")),
+        (
+            "--portal-support-url",
+            "HOOKD_PORTAL_SUPPORT_URL",
+            Some("none"),
+        ),
+        (
+            "--portal-frame-ancestors",
+            "HOOKD_PORTAL_FRAME_ANCESTORS",
+            None,
+        ),
     ];
 
     // Act
