@@ -189,7 +189,7 @@ async fn a_customer_opens_a_portal_link_creates_an_endpoint_and_tests_it() {
         got.iter().any(|r| r.path == "/orders"),
         "the test reached the new endpoint"
     );
-    driver.set_window_rect(0, 0, 1280, 1500).await.unwrap();
+    driver.set_window_rect(0, 0, 1280, 2100).await.unwrap();
     driver
         .execute("window.scrollTo(0, 0);", vec![])
         .await
