@@ -97,6 +97,33 @@ impl IntoResponse for HtmlError {
     }
 }
 
+/// An error page drawn again in `chrome`'s layout (the portal's branding instead of the bare
+/// operator one); other responses pass unchanged.
+pub fn in_layout(resp: Response, chrome: Chrome) -> Response {
+    let Some(view) = resp.extensions().get::<ErrorView>().cloned() else {
+        return resp;
+    };
+    let (mut parts, _) = resp.into_parts();
+    let page = ErrorPage {
+        chrome: Chrome {
+            title: view.heading.to_owned(),
+            ..chrome
+        },
+        status: parts.status.as_u16(),
+        view,
+    };
+    match page.render() {
+        Ok(html) => {
+            parts.headers.remove(header::CONTENT_LENGTH);
+            Response::from_parts(parts, Body::from(html))
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "could not render the error page");
+            Response::from_parts(parts, Body::empty())
+        }
+    }
+}
+
 /// The error as htmx shows it: into base.html's toast region.
 #[derive(Template)]
 #[template(path = "_toast.html")]

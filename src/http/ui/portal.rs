@@ -124,6 +124,7 @@ pub fn router(state: &AppState, sessions: SqliteStore) -> Router<AppState> {
             ))
             .into_response()
         }))
+        .layer(middleware::from_fn_with_state(state.clone(), error_pages))
         .layer(middleware::from_fn(super::error::htmx_errors_as_toasts))
         .layer(SetResponseHeaderLayer::appending(
             header::VARY,
@@ -141,6 +142,21 @@ pub fn router(state: &AppState, sessions: SqliteStore) -> Router<AppState> {
                 resp
             },
         ))
+}
+
+/// Error pages (a 404 for another tenant's id, a 403 of a read-only link) in the portal's
+/// layout, not hookd's: the tenant never sees the operator's product. Inside the htmx toast
+/// layer, which replaces them with a toast for htmx requests anyway.
+async fn error_pages(
+    State(state): State<AppState>,
+    req: axum::extract::Request,
+    next: middleware::Next,
+) -> Response {
+    let resp = next.run(req).await;
+    let mut chrome = Chrome::bare("");
+    chrome.base = BASE;
+    chrome.portal = Some(self::chrome(&state.config.portal));
+    super::error::in_layout(resp, chrome)
 }
 
 /// The dashboard's policy, with the logo's origin allowed as an image and the configured

@@ -90,6 +90,12 @@ async fn other_tenants_and_the_teams_ids_are_not_found_on_every_portal_route() {
         ] {
             let page = acme.get(&path, StatusCode::NOT_FOUND).await;
             assert!(!page.body.contains("Globex"), "{path}: {}", page.body);
+            // In the portal's layout, not the operator's.
+            assert!(
+                page.body.contains("<title>Not found · Webhooks</title>"),
+                "{path}: {}",
+                page.body
+            );
         }
         // Changes.
         for (path, fields) in [

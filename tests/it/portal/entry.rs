@@ -24,6 +24,13 @@ async fn a_link_opens_once_and_lands_on_the_tenants_endpoints() {
     assert!(cookie.contains("Path=/portal"), "{cookie}");
     assert!(cookie.contains("HttpOnly"), "{cookie}");
     assert!(cookie.contains("SameSite=Lax"), "{cookie}");
+    // At most 12 hours, however the session is used.
+    let max_age: u64 = cookie
+        .split("; ")
+        .find_map(|a| a.strip_prefix("Max-Age="))
+        .and_then(|v| v.parse().ok())
+        .unwrap_or_else(|| panic!("no Max-Age in {cookie}"));
+    assert!((43_000..=43_200).contains(&max_age), "{cookie}");
     assert!(
         first.header("set-cookie").is_some_and(|_| !first
             .headers
