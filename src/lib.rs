@@ -10,7 +10,9 @@
 //! - `delivery`: the engine (group-commit writer, dispatcher, attempts, reqwest); callers hold
 //!   a `DeliveryHandle` only;
 //! - `http`: the JSON API (`http::api`) and the dashboard (`http::ui`), which never import
-//!   each other; `state` is what their handlers share;
+//!   each other; `state` is what their handlers share. The tenant portal is the dashboard's
+//!   endpoint screens mounted again under `/portal` (`http::ui::portal`), one set of handlers
+//!   for both, told apart by who is looking (`Viewer`: everything, or one tenant);
 //! - `app` wires it all together; `cli` uses `app`, `config` and the domain.
 #![forbid(unsafe_code)]
 

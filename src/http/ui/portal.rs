@@ -297,6 +297,11 @@ mod tests {
     }
 
     #[test]
+    fn links_land_on_the_portals_enter_route() {
+        assert_eq!(format!("{BASE}{ENTER}"), portal_links::ENTER_PATH);
+    }
+
+    #[test]
     fn text_on_the_accent_is_dark_only_on_light_colours() {
         assert!(!is_light("#4338ca"));
         assert!(is_light("#ffd700"));

@@ -115,6 +115,31 @@ async fn portal_pages_without_a_session_ask_for_a_new_link_not_for_a_login() {
 }
 
 #[tokio::test]
+async fn deleting_the_tenant_ends_its_portal_sessions() {
+    // Arrange
+    let w = World::new().await;
+    let acme = w.portal("acme", false).await;
+    acme.page("/portal/webhooks").await;
+
+    // Act
+    w.api
+        .send(
+            w.api
+                .request(reqwest::Method::DELETE, "/api/v1/tenants/acme"),
+            StatusCode::NO_CONTENT,
+        )
+        .await;
+
+    // Assert
+    let page = acme.get("/portal/webhooks", StatusCode::UNAUTHORIZED).await;
+    assert!(
+        page.body.contains("Your session has ended"),
+        "{}",
+        page.body
+    );
+}
+
+#[tokio::test]
 async fn a_new_link_starts_a_new_session_id() {
     // Arrange
     let w = World::new().await;
