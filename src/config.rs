@@ -434,6 +434,7 @@ impl Config {
                     Some(list) => parse_origins(&list)
                         .map_err(|e| anyhow::anyhow!("portal_frame_ancestors: {e}"))?,
                 },
+                session_max: d.portal.session_max,
             },
             dns_overrides: d.dns_overrides,
             replay_batch: d.replay_batch,
@@ -504,6 +505,8 @@ pub struct PortalSettings {
     pub support_url: Option<url::Url>,
     /// Origins allowed in CSP `frame-ancestors` on /portal; empty: `'none'`.
     pub frame_ancestors: Vec<String>,
+    /// The longest a portal session lasts from entry. Not a CLI setting (tests shorten it).
+    pub session_max: Duration,
 }
 
 impl Default for PortalSettings {
@@ -514,6 +517,8 @@ impl Default for PortalSettings {
             logo_url: None,
             support_url: None,
             frame_ancestors: Vec::new(),
+            // `portal_links::SESSION_MAX` (config is a leaf: it imports no domain module).
+            session_max: Duration::from_secs(12 * 3600),
         }
     }
 }

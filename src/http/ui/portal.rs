@@ -48,7 +48,8 @@ pub struct Surface;
 pub struct PortalSession {
     pub tenant: TenantUid,
     pub read_only: bool,
-    /// Unix milliseconds: entry plus `portal_links::SESSION_MAX`, however active the session.
+    /// Unix milliseconds: entry plus `portal_links::SESSION_MAX` (`PortalSettings::session_max`),
+    /// however active the session.
     expires_at: i64,
 }
 
@@ -100,7 +101,7 @@ pub fn router(state: &AppState, sessions: SqliteStore) -> Router<AppState> {
             SameSite::Lax
         })
         .with_expiry(Expiry::OnInactivity(
-            time::Duration::try_from(portal_links::SESSION_MAX).unwrap_or(time::Duration::HOUR),
+            time::Duration::try_from(config.portal.session_max).unwrap_or(time::Duration::HOUR),
         ));
     let csp = HeaderValue::from_str(&csp(&config.portal))
         .unwrap_or_else(|_| HeaderValue::from_static("frame-ancestors 'none'"));
@@ -233,7 +234,7 @@ async fn enter(State(state): State<AppState>, ctx: Ctx, Query(q): Query<EnterQue
         return Ok(gone(&ctx, StatusCode::GONE, false).await);
     };
     let internal = |e: tower_sessions::session::Error| Error::Internal(e.into());
-    let expires_at = Timestamp::now().plus(portal_links::SESSION_MAX);
+    let expires_at = Timestamp::now().plus(state.config.portal.session_max);
     ctx.session.cycle_id().await.map_err(internal)?;
     ctx.session.clear().await;
     super::form_token::start(&ctx.session)
@@ -297,8 +298,12 @@ mod tests {
     }
 
     #[test]
-    fn links_land_on_the_portals_enter_route() {
+    fn links_land_on_the_portals_enter_route_and_sessions_last_twelve_hours() {
         assert_eq!(format!("{BASE}{ENTER}"), portal_links::ENTER_PATH);
+        assert_eq!(
+            PortalSettings::default().session_max,
+            portal_links::SESSION_MAX
+        );
     }
 
     #[test]

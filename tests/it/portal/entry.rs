@@ -5,7 +5,9 @@
 use reqwest::StatusCode;
 
 use super::{World, portal_cookie};
-use crate::support::{TestApp, TestClient, TestResponse};
+use std::time::Duration;
+
+use crate::support::{TestApp, TestClient, TestResponse, wait_until};
 
 #[tokio::test]
 async fn a_link_opens_once_and_lands_on_the_tenants_endpoints() {
@@ -112,6 +114,36 @@ async fn portal_pages_without_a_session_ask_for_a_new_link_not_for_a_login() {
     }
     let htmx = stranger.htmx_get("/portal/webhooks", StatusCode::OK).await;
     assert_eq!(htmx.header("hx-redirect"), Some("/portal/enter"));
+}
+
+#[tokio::test]
+async fn a_portal_session_ends_at_its_limit_however_it_is_used() {
+    // Arrange: sessions of two seconds instead of twelve hours.
+    let w = World::with(|c| c.portal.session_max = std::time::Duration::from_secs(2)).await;
+    let entered = w
+        .app
+        .client()
+        .get(&w.link("acme", false).await, StatusCode::SEE_OTHER)
+        .await;
+    // Replayed as captured: a browser would drop it at its Max-Age, hiding whether the server
+    // itself refuses it.
+    let acme = TestClient::replaying(w.app.url(), &portal_cookie(&entered));
+    acme.page("/portal/webhooks").await;
+
+    // Act / Assert: refused once the limit has passed, though used all along.
+    wait_until(Duration::from_secs(10), "the session ends", || async {
+        let resp = acme
+            .fetch(acme.request(reqwest::Method::GET, "/portal/webhooks"))
+            .await;
+        (resp.status == StatusCode::UNAUTHORIZED).then_some(resp)
+    })
+    .await;
+    let page = acme.get("/portal/webhooks", StatusCode::UNAUTHORIZED).await;
+    assert!(
+        page.body.contains("Your session has ended"),
+        "{}",
+        page.body
+    );
 }
 
 #[tokio::test]
