@@ -175,9 +175,9 @@ async fn a_key_bound_to_one_tenant_gets_404_for_every_other_object_and_lists_onl
             StatusCode::OK,
         )
         .await;
-    assert_eq!(listed(&endpoints), [mine.endpoint.clone()]);
-    assert_eq!(listed(&events), [mine.event.clone()]);
-    assert_eq!(listed(&history), [mine.delivery.clone()]);
+    assert_eq!(listed(&endpoints), vec![mine.endpoint.clone()]);
+    assert_eq!(listed(&events), vec![mine.event.clone()]);
+    assert_eq!(listed(&history), vec![mine.delivery.clone()]);
     assert!(endpoints["data"][0]["tenant"] == "a", "{endpoints}");
     let other = a
         .get(
