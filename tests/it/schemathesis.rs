@@ -182,19 +182,25 @@ fn schemathesis_finds_no_failure_against_the_running_binary() {
     let delivery = fan_out["deliveries"][0]["id"].as_str().unwrap().to_owned();
     let replay = json!({"since": "2020-01-01T00:00:00Z"});
     let path = format!("/api/v1/webhooks/{endpoint}/replay");
-    server.expect(202, "POST", &path, &key, replay);
-    // A cursor hookd hands out for each list (the sort key of the last row of a page).
-    let cursors = [
-        ("list_event_types", "invoice.paid"),
-        ("list_webhooks", endpoint.as_str()),
-        ("list_events", event.as_str()),
-        ("list_webhook_deliveries", delivery.as_str()),
+    let replay = server.expect(202, "POST", &path, &key, replay);
+    let replay = replay["id"].as_str().unwrap().to_owned();
+    // A cursor hookd hands out for each list (the sort key of the last row of a page), and the
+    // ids of objects no route of the document creates, so that their routes reach past 404.
+    let cursor = |key: &str| ("query.cursor", URL_SAFE_NO_PAD.encode(key));
+    let pinned = [
+        ("list_event_types", cursor("invoice.paid")),
+        ("list_webhooks", cursor(&endpoint)),
+        ("list_events", cursor(&event)),
+        ("list_webhook_deliveries", cursor(&delivery)),
+        ("get_event", ("path.id", event.clone())),
+        ("get_delivery", ("path.id", delivery.clone())),
+        ("retry_delivery", ("path.id", delivery.clone())),
+        ("get_replay", ("path.id", replay.clone())),
     ];
     let mut config = std::fs::read_to_string(CONFIG).unwrap();
-    for (operation, key) in cursors {
-        let cursor = URL_SAFE_NO_PAD.encode(key);
+    for (operation, (parameter, value)) in pinned {
         config.push_str(&format!(
-            "\n[[operations]]\ninclude-operation-id = \"{operation}\"\nparameters = {{ \"query.cursor\" = \"{cursor}\" }}\n"
+            "\n[[operations]]\ninclude-operation-id = \"{operation}\"\nparameters = {{ \"{parameter}\" = \"{value}\" }}\n"
         ));
     }
     let config_file = dir.path().join("schemathesis.toml");
