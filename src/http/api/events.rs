@@ -136,6 +136,7 @@ pub struct EventOut {
     data: serde_json::Value,
     channels: Option<Vec<String>>,
     idempotency_key: Option<String>,
+    #[schema(format = DateTime)]
     created_at: String,
     /// With GET /events/{id}: the fan-out.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -254,10 +255,13 @@ pub struct DeliveryOut {
     status: String,
     /// Attempts made so far.
     attempts: i64,
+    #[schema(format = DateTime)]
     next_attempt_at: Option<String>,
     last_status_code: Option<i64>,
     last_error: Option<String>,
+    #[schema(format = DateTime)]
     created_at: String,
+    #[schema(format = DateTime)]
     updated_at: String,
     /// Every attempt, oldest first (on single-delivery responses).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -286,6 +290,7 @@ impl DeliveryOut {
 #[derive(Serialize, ToSchema)]
 pub struct AttemptOut {
     attempt_no: i64,
+    #[schema(format = DateTime)]
     started_at: String,
     duration_ms: i64,
     url: String,

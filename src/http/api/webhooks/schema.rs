@@ -89,8 +89,11 @@ pub struct WebhookOut {
     created_at: String,
     #[schema(format = DateTime)]
     updated_at: String,
+    #[schema(format = DateTime)]
     last_triggered_at: Option<String>,
+    #[schema(format = DateTime)]
     last_success_at: Option<String>,
+    #[schema(format = DateTime)]
     last_failure_at: Option<String>,
     /// Consecutive failed attempts (retried or not) since the last success, so an endpoint whose
     /// deliveries are all still retrying shows as failing.
