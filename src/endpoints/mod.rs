@@ -41,7 +41,9 @@ pub struct EndpointInput {
     pub description: Option<String>,
     pub enabled: Option<bool>,
     pub headers: Option<BTreeMap<String, String>>,
+    #[serde(default, deserialize_with = "whole_number")]
     pub retry_count: Option<i64>,
+    #[serde(default, deserialize_with = "whole_number")]
     pub timeout_seconds: Option<i64>,
     #[serde(default, deserialize_with = "double_option")]
     pub channels: Option<Option<Vec<String>>>,
@@ -50,6 +52,24 @@ pub struct EndpointInput {
     pub secret: Option<String>,
     /// Only at creation (a PATCH may repeat it): the tenant uid the endpoint belongs to.
     pub tenant: Option<String>,
+}
+
+/// An integer also when written with a zero fraction (`7.0`): JSON has one kind of number,
+/// and JSON Schema's `integer` (what the API document says) admits both spellings.
+pub fn whole_number<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
+    use serde::de::Error as _;
+    let Some(n) = Option::<serde_json::Number>::deserialize(d)? else {
+        return Ok(None);
+    };
+    if let Some(i) = n.as_i64() {
+        return Ok(Some(i));
+    }
+    match n.as_f64() {
+        Some(f) if f.fract() == 0.0 && f.abs() < 9.0e15 => Ok(Some(f as i64)),
+        _ => Err(D::Error::custom(format!(
+            "expected a whole number, got {n}"
+        ))),
+    }
 }
 
 /// Distinguishes an absent field (`None`) from an explicit `null` (`Some(None)`).

@@ -32,6 +32,7 @@ mod pages;
 mod passwords;
 mod private_targets;
 mod roles;
+mod schemathesis;
 mod secret_overlap;
 mod setup;
 mod startup;
