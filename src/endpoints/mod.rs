@@ -14,8 +14,8 @@ use crate::timestamp::Timestamp;
 
 pub use store::{
     AUTO_DISABLE_AFTER, AUTO_DISABLE_DAYS, AUTO_DISABLE_MIN_FAILURES, HealthTally,
-    count_unreadable_secrets, create, delete, drop_expired_previous_secrets, enabled, get, list,
-    mark_triggered, record_health, rotate_secret, set_enabled, signing_secrets, update,
+    count_unreadable_secrets, create, delete, drop_expired_previous_secrets, enabled, get, get_in,
+    list, mark_triggered, record_health, rotate_secret, set_enabled, signing_secrets, update,
 };
 pub use validate::{RESERVED_HEADERS, TargetRules, check_url, validate};
 
