@@ -116,7 +116,8 @@ async fn list_event_types(
     )))
 }
 
-/// Add an event type (or restore an archived one of the same name).
+/// Add an event type (or restore an archived one of the same name). Names starting with
+/// `hookd.` are reserved (422).
 #[utoipa::path(post, path = "/api/v1/event-types", tag = "event-types", request_body = EventTypeIn,
     responses((status = 201, description = "Created", body = EventTypeOut), (status = 409, description = "Already exists", body = super::ErrorBody), (status = 422, description = "Validation failed: one details entry per field", body = super::ErrorBody)))]
 async fn create_event_type(
@@ -147,9 +148,10 @@ async fn get_event_type(
     Ok(Json(t.into()))
 }
 
-/// Archive an event type: new events of this type are refused; history stays.
+/// Archive an event type: new events of this type are refused; history stays. hookd's own
+/// types (`hookd.…`) are built in: archiving one is a conflict.
 #[utoipa::path(delete, path = "/api/v1/event-types/{name}", tag = "event-types",
-    responses((status = 200, description = "OK", body = EventTypeOut), (status = 404, description = "Not found", body = super::ErrorBody)))]
+    responses((status = 200, description = "OK", body = EventTypeOut), (status = 404, description = "Not found", body = super::ErrorBody), (status = 409, description = "One of hookd's own, built-in types", body = super::ErrorBody)))]
 async fn archive_event_type(
     State(state): State<AppState>,
     _: Auth<WebhooksWrite>,
@@ -158,9 +160,10 @@ async fn archive_event_type(
     Ok(Json(event_types::archive(&state.db, &name).await?.into()))
 }
 
-/// Change an event type's description or example, or archive or restore it.
+/// Change an event type's description or example, or archive or restore it. hookd's own types
+/// (`hookd.…`) are built in: changing one is a conflict.
 #[utoipa::path(patch, path = "/api/v1/event-types/{name}", tag = "event-types", request_body = EventTypePatch,
-    responses((status = 200, description = "OK", body = EventTypeOut), (status = 404, description = "Not found", body = super::ErrorBody), (status = 422, description = "Validation failed: one details entry per field", body = super::ErrorBody)))]
+    responses((status = 200, description = "OK", body = EventTypeOut), (status = 404, description = "Not found", body = super::ErrorBody), (status = 409, description = "One of hookd's own, built-in types", body = super::ErrorBody), (status = 422, description = "Validation failed: one details entry per field", body = super::ErrorBody)))]
 async fn update_event_type(
     State(state): State<AppState>,
     _: Auth<WebhooksWrite>,

@@ -31,7 +31,7 @@ pub fn router() -> Router<AppState> {
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct EventIn {
-    /// An event type of the catalog.
+    /// An event type of the catalog; not one of hookd's own (`hookd.…`, reserved: 422).
     #[schema(example = "invoice.paid")]
     #[serde(rename = "type")]
     event_type: String,
