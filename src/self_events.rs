@@ -71,8 +71,8 @@ pub fn catalog() -> [(&'static str, &'static str, serde_json::Value); 2] {
     let endpoint = EndpointId::parse("wh_0192f1a2b3c47d8e9f0a1b2c3d4e5f60").expect("example id");
     let disabled = EndpointDisabled {
         endpoint_id: endpoint.clone(),
-        endpoint_name: "Billing service".into(),
-        endpoint_url: "https://billing.example.com/webhooks".into(),
+        endpoint_name: "Orders service".into(),
+        endpoint_url: "https://orders.example.com/webhooks".into(),
         reason: format!(
             "auto: every delivery failed for {} days (12 in a row)",
             endpoints::AUTO_DISABLE_DAYS
@@ -83,7 +83,7 @@ pub fn catalog() -> [(&'static str, &'static str, serde_json::Value); 2] {
     let failed = DeliveryFailed {
         delivery_id: DeliveryId::parse("dlv_0192f1a2b3c47d8e9f0a1b2c3d4e5f61").expect("example id"),
         event_id: EventId::parse("evt_0192f1a2b3c47d8e9f0a1b2c3d4e5f62").expect("example id"),
-        event_type: "invoice.paid".into(),
+        event_type: "order.shipped".into(),
         endpoint_id: endpoint,
         attempts: 5,
         last_status_code: Some(503),

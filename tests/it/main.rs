@@ -33,6 +33,7 @@ mod passwords;
 mod private_targets;
 mod roles;
 mod secret_overlap;
+mod self_events;
 mod setup;
 mod startup;
 mod store_faults;
