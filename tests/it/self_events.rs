@@ -8,9 +8,9 @@ use std::time::Duration;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
-use crate::delivery_kit::{Env, Hit, Hook, Reply};
+use crate::delivery_kit::{Env, Hit, Hook, Reply, SOON};
 use crate::delivery_signing::hmac_sha256;
-use crate::support::{ADMIN_EMAIL, ADMIN_PASSWORD, assert_quiet_for};
+use crate::support::{ADMIN_EMAIL, ADMIN_PASSWORD, assert_quiet_for, wait_until};
 
 /// How long a test watches for a stray follow-up event.
 const QUIET: Duration = Duration::from_millis(1500);
@@ -171,7 +171,47 @@ async fn an_auto_disabled_endpoint_sends_hookd_endpoint_disabled() {
 }
 
 #[tokio::test]
-async fn a_receiver_of_hookd_events_that_always_fails_starts_no_endless_chain() {
+async fn a_receiver_of_hookd_events_that_always_fails_causes_no_further_hookd_events() {
+    // Arrange: B takes every hookd event, its own failures included, and fails them all.
+    let env = Env::start(|_| {}).await;
+    env.event_type("invoice.paid").await;
+    let (a_hook, b_hook) = (
+        Hook::always(Reply::status(500)).await,
+        Hook::always(Reply::status(500)).await,
+    );
+    let watcher = Hook::ok().await;
+    dead_endpoint(&env, &a_hook, json!(["invoice.paid"])).await;
+    let b = dead_endpoint(&env, &b_hook, json!(["hookd.*"])).await;
+    env.webhook(json!({"url": watcher.url(), "events": ["hookd.*"]}))
+        .await;
+
+    // Act
+    env.send("invoice.paid", json!({})).await;
+
+    // Assert: one report of A's failure each, and none of B's failing it.
+    let seen = b_hook.wait_for(1).await;
+    let dlv = wait_until(SOON, "B's delivery has failed", || async {
+        let page = env
+            .api
+            .get(
+                &format!("/api/v1/webhooks/{b}/deliveries?status=failed"),
+                StatusCode::OK,
+            )
+            .await;
+        page["data"].as_array().unwrap().first().cloned()
+    })
+    .await;
+    assert_eq!(dlv["event_type"], "hookd.delivery.failed");
+    assert_quiet_for(QUIET, || {
+        assert_eq!(b_hook.hits().len(), 1, "{:?}", types(&b_hook.hits()));
+        assert_eq!(watcher.hits().len(), 1, "{:?}", types(&watcher.hits()));
+    })
+    .await;
+    assert_eq!(seen[0].header("x-webhook-event"), "hookd.delivery.failed");
+}
+
+#[tokio::test]
+async fn a_chain_of_auto_disables_ends_when_the_failing_receiver_is_disabled_too() {
     // Arrange: A fails the application's events, B fails hookd's own, C listens to hookd's own;
     // A and B are each one failed delivery short of being auto-disabled.
     let env = Env::start(|_| {}).await;
@@ -287,12 +327,26 @@ async fn the_hookd_namespace_is_reserved_and_its_types_are_built_in() {
     ] {
         assert!(failed["example"].get(field).is_some(), "{field}: {failed}");
     }
-    // Endpoints may subscribe to them.
+    // Endpoints may subscribe to them, and a test send may use one, to try a receiver.
     let hook = Hook::ok().await;
-    env.webhook(json!({"url": hook.url(), "events": ["hookd.*"]}))
-        .await;
+    let wh = id(&env
+        .webhook(json!({"url": hook.url(), "events": ["hookd.*"]}))
+        .await);
     env.webhook(json!({"url": hook.url(), "events": ["hookd.endpoint.disabled"]}))
         .await;
+    let tried = env
+        .api
+        .post(
+            &format!("/api/v1/webhooks/{wh}/test"),
+            &json!({"event_type": "hookd.endpoint.disabled", "data": {"tenant": null}}),
+            StatusCode::OK,
+        )
+        .await;
+    assert_eq!(tried["status"], "succeeded", "{tried}");
+    assert_eq!(
+        hook.hits()[0].header("x-webhook-event"),
+        "hookd.endpoint.disabled"
+    );
 
     // The dashboard's catalog shows them as built in, without archive or edit forms.
     let admin = env.app.login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
