@@ -99,7 +99,7 @@ async fn seed(dir: &Path, n: usize) -> EndpointId {
         channels: None,
         tls_verify: true,
     };
-    let (endpoint, _) = endpoints::create(&db, &keyring, spec, None)
+    let (endpoint, _) = endpoints::create(&db, &keyring, None, spec, None)
         .await
         .expect("endpoint");
     let wh = endpoint.id;
@@ -116,6 +116,7 @@ async fn seed(dir: &Path, n: usize) -> EndpointId {
             t = Timestamp::from_millis(start.millis() + (i as f64 * step_ms) as i64);
             let event = NewEvent {
                 id: EventId::generate(),
+                tenant: None,
                 event_type: TYPES[(i * 7 + i / 3) % TYPES.len()].to_owned(),
                 data: RawValue::from_string(format!(
                     r#"{{"order_id":"ord_{i}","amount":{},"currency":"EUR"}}"#,
@@ -131,6 +132,7 @@ async fn seed(dir: &Path, n: usize) -> EndpointId {
                 id: DeliveryId::generate(),
                 event_id: event.id.clone(),
                 endpoint_id: wh.clone(),
+                tenant: None,
                 event_type: event.event_type.clone(),
                 claimed: false,
             };

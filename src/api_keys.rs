@@ -6,6 +6,7 @@ use crate::crypto;
 use crate::db::Db;
 use crate::error::{Error, FieldErrors, Result};
 use crate::ids::ApiKeyId;
+use crate::tenants::{TenantUid, Visibility};
 use crate::timestamp::Timestamp;
 
 pub const KEY_PREFIX: &str = "hk_";
@@ -48,12 +49,20 @@ pub struct ApiKey {
     pub name: String,
     pub prefix: String,
     pub scopes: Vec<Scope>,
+    /// `None`: the team's key, which sees every tenant; otherwise it sees only this one.
+    pub tenant: Option<TenantUid>,
     pub created_at: Timestamp,
     pub last_used_at: Option<Timestamp>,
     pub revoked_at: Option<Timestamp>,
 }
 
 impl ApiKey {
+    pub fn visibility(&self) -> Visibility {
+        match &self.tenant {
+            None => Visibility::Everything,
+            Some(t) => Visibility::Tenant(t.clone()),
+        }
+    }
     /// `webhooks:write` implies `webhooks:read`; `all` implies everything.
     pub fn allows(&self, needed: Scope) -> bool {
         self.scopes.iter().any(|&s| {
@@ -77,6 +86,7 @@ struct Row {
     name: String,
     prefix: String,
     scopes: String,
+    tenant: Option<TenantUid>,
     created_at: Timestamp,
     last_used_at: Option<Timestamp>,
     revoked_at: Option<Timestamp>,
@@ -93,6 +103,7 @@ impl From<Row> for ApiKey {
                 .split_whitespace()
                 .filter_map(Scope::parse)
                 .collect(),
+            tenant: r.tenant,
             created_at: r.created_at,
             last_used_at: r.last_used_at,
             revoked_at: r.revoked_at,
@@ -128,8 +139,14 @@ pub fn parse_scopes<S: AsRef<str>>(names: &[S]) -> Result<Vec<Scope>> {
     Ok(scopes)
 }
 
-/// Creates a key; the plaintext is returned here and never again.
-pub async fn create(db: &Db, name: &str, scopes: Vec<Scope>) -> Result<(ApiKey, String)> {
+/// Creates a key, bound to `tenant` if given (which must exist); the plaintext is returned here
+/// and never again.
+pub async fn create(
+    db: &Db,
+    name: &str,
+    scopes: Vec<Scope>,
+    tenant: Option<TenantUid>,
+) -> Result<(ApiKey, String)> {
     let name = name.trim();
     let mut errors = FieldErrors::default();
     if name.is_empty() {
@@ -147,16 +164,18 @@ pub async fn create(db: &Db, name: &str, scopes: Vec<Scope>) -> Result<(ApiKey, 
         name: name.to_owned(),
         prefix: plaintext[..SHOWN_PREFIX_LEN].to_owned(),
         scopes,
+        tenant,
         created_at: Timestamp::now(),
         last_used_at: None,
         revoked_at: None,
     };
-    sqlx::query("insert into api_keys (id, name, prefix, key_hash, scopes, created_at) values (?, ?, ?, ?, ?, ?)")
+    sqlx::query("insert into api_keys (id, name, prefix, key_hash, scopes, tenant, created_at) values (?, ?, ?, ?, ?, ?, ?)")
         .bind(&key.id)
         .bind(&key.name)
         .bind(&key.prefix)
         .bind(crypto::sha256_hex(&plaintext))
         .bind(key.scopes_text())
+        .bind(&key.tenant)
         .bind(key.created_at)
         .execute(db)
         .await?;
@@ -170,7 +189,7 @@ pub async fn authenticate(db: &Db, presented: &str) -> Result<Option<ApiKey>> {
         return Ok(None);
     }
     let row: Option<Row> = sqlx::query_as(
-        "select id, name, prefix, scopes, created_at, last_used_at, revoked_at from api_keys
+        "select id, name, prefix, scopes, tenant, created_at, last_used_at, revoked_at from api_keys
          where key_hash = ? and revoked_at is null",
     )
     .bind(crypto::sha256_hex(presented))
@@ -236,7 +255,7 @@ impl KeyCache {
 
 pub async fn list(db: &Db) -> Result<Vec<ApiKey>> {
     let rows: Vec<Row> = sqlx::query_as(
-        "select id, name, prefix, scopes, created_at, last_used_at, revoked_at from api_keys
+        "select id, name, prefix, scopes, tenant, created_at, last_used_at, revoked_at from api_keys
          order by revoked_at is not null, created_at desc",
     )
     .fetch_all(db)
@@ -269,6 +288,7 @@ mod tests {
             name: "x".into(),
             prefix: "hk_".into(),
             scopes: parse_scopes(&["webhooks:write"]).unwrap(),
+            tenant: None,
             created_at: Timestamp::now(),
             last_used_at: None,
             revoked_at: None,

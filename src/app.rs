@@ -85,6 +85,7 @@ impl App {
             login_throttle: Arc::new(LoginThrottle::default()),
             delivery,
             api_keys: Default::default(),
+            public_url: public_url.as_str().into(),
         };
         spawn_housekeeping(&state, sessions.clone(), stop.clone());
 

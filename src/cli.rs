@@ -75,6 +75,10 @@ pub enum ApiKeyCommand {
         /// Scopes: events:write, webhooks:read, webhooks:write, all (repeatable or comma separated)
         #[arg(long = "scope", value_delimiter = ',', default_value = "all")]
         scopes: Vec<String>,
+        /// Bind the key to this tenant (its uid): it then sees and changes only that tenant's
+        /// endpoints, events and deliveries
+        #[arg(long)]
+        tenant: Option<String>,
     },
     /// List keys (never their values)
     List,
@@ -218,13 +222,29 @@ async fn user(config: Config, cmd: UserCommand) -> anyhow::Result<()> {
 async fn api_key(config: Config, cmd: ApiKeyCommand) -> anyhow::Result<()> {
     let db = db::open_with(&config.data_dir, config.durability).await?;
     match cmd {
-        ApiKeyCommand::Create { name, scopes } => {
+        ApiKeyCommand::Create {
+            name,
+            scopes,
+            tenant,
+        } => {
             let scopes = api_keys::parse_scopes(&scopes).map_err(describe)?;
-            let (key, plaintext) = api_keys::create(&db, &name, scopes)
+            let tenant = match tenant {
+                Some(uid) => Some(
+                    crate::tenants::existing(&db, "tenant", &uid)
+                        .await
+                        .map_err(describe)?,
+                ),
+                None => None,
+            };
+            let (key, plaintext) = api_keys::create(&db, &name, scopes, tenant)
                 .await
                 .map_err(describe)?;
+            let bound = match &key.tenant {
+                Some(t) => format!(" bound to tenant {t}"),
+                None => String::new(),
+            };
             eprintln!(
-                "created API key {} ({}) with scopes {}; it is shown only now:",
+                "created API key {} ({}) with scopes {}{bound}; it is shown only now:",
                 key.name,
                 key.id,
                 key.scopes_text()
@@ -242,8 +262,12 @@ async fn api_key(config: Config, cmd: ApiKeyCommand) -> anyhow::Result<()> {
                     .last_used_at
                     .map(|t| t.to_string())
                     .unwrap_or_else(|| "never".into());
+                let tenant = k
+                    .tenant
+                    .as_ref()
+                    .map_or_else(|| "team".to_owned(), |t| format!("tenant {t}"));
                 println!(
-                    "{}\t{}\t{}…\t{}\t{state}\tlast used {used}",
+                    "{}\t{}\t{}…\t{}\t{tenant}\t{state}\tlast used {used}",
                     k.id,
                     k.name,
                     k.prefix,

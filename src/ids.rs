@@ -75,6 +75,7 @@ prefixed_id!(EventId, "evt_", "event");
 prefixed_id!(DeliveryId, "dlv_", "delivery");
 prefixed_id!(AttemptId, "att_", "attempt");
 prefixed_id!(ReplayId, "rpl_", "replay");
+prefixed_id!(TenantId, "tn_", "tenant");
 
 #[cfg(test)]
 mod tests {

@@ -4,8 +4,9 @@
 //! - leaves: `ids`, `error`, `config`, `timestamp`, and the pure policies `ssrf` (which
 //!   addresses may be targets), `retry_schedule` and `wire` (header and body field names of
 //!   deliveries); `db` and `crypto` use only leaves;
-//! - domain: `endpoints`, `event_types`, `events`, `deliveries`, `self_events`, `replays`,
-//!   `stats`, `users`, `api_keys` — types, rules and the SQL of the tables each owns; they never import
+//! - domain: `tenants` (below the others: they use its `Visibility`), `endpoints`,
+//!   `event_types`, `events`, `deliveries`, `self_events`, `replays`, `stats`, `users`,
+//!   `api_keys` — types, rules and the SQL of the tables each owns; they never import
 //!   `delivery`, `http`, `state` or `app`, nor axum, askama or reqwest;
 //! - `delivery`: the engine (group-commit writer, dispatcher, attempts, reqwest); callers hold
 //!   a `DeliveryHandle` only;
@@ -42,6 +43,8 @@ pub mod events;
 pub mod http;
 /// Prefixed typed ids.
 pub mod ids;
+/// Portal links: one-time URLs into a tenant's portal (hashed at rest, opened once).
+pub mod portal_links;
 /// Bulk replay jobs: retry an endpoint's failed deliveries since a time, in the background.
 pub mod replays;
 /// When to retry a failed attempt: the schedule, jitter and `Retry-After` (pure).
@@ -55,6 +58,8 @@ pub mod ssrf;
 pub mod state;
 /// Hourly per-endpoint roll-ups: stats, sparklines, response-time histograms.
 pub mod stats;
+/// Tenants: the team's customers, and the boundary between them (`Visibility`, `Owned`).
+pub mod tenants;
 /// Millisecond timestamps.
 pub mod timestamp;
 /// Dashboard users, passwords, setup token and login throttle.

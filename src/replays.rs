@@ -10,6 +10,7 @@ use crate::db::Db;
 use crate::deliveries;
 use crate::error::{Error, FieldErrors, Result};
 use crate::ids::{DeliveryId, EndpointId, ReplayId};
+use crate::tenants::{Owned, TenantUid};
 use crate::timestamp::Timestamp;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, sqlx::Type)]
@@ -122,6 +123,18 @@ pub async fn create(
             "A replay of this endpoint is already running; wait for it to finish.".into(),
         )),
         Err(e) => Err(e.into()),
+    }
+}
+
+/// A replay belongs to its endpoint's tenant.
+impl Owned for ReplayId {
+    async fn owner(&self, db: &Db) -> Result<Option<Option<TenantUid>>> {
+        Ok(sqlx::query_scalar(
+            "select e.tenant from replays r join endpoints e on e.id = r.endpoint_id where r.id = ?",
+        )
+        .bind(self)
+        .fetch_optional(db)
+        .await?)
     }
 }
 

@@ -26,6 +26,7 @@ use crate::error::Result;
 use crate::event_types;
 use crate::events::{NewEvent, TEST_EVENT_TYPE};
 use crate::ids::{DeliveryId, EndpointId, EventId};
+use crate::tenants::TenantUid;
 use crate::timestamp::Timestamp;
 
 pub const ENDPOINT_DISABLED: &str = "hookd.endpoint.disabled";
@@ -41,8 +42,8 @@ pub struct EndpointDisabled {
     pub reason: String,
     /// RFC 3339 UTC.
     pub disabled_at: String,
-    /// The endpoint's tenant uid; null for the team's own endpoints (and until tenants exist).
-    pub tenant: Option<String>,
+    /// The endpoint's tenant uid; null for the team's own endpoints.
+    pub tenant: Option<TenantUid>,
 }
 
 /// `data` of `hookd.delivery.failed`: a delivery ran out of retries.
@@ -55,8 +56,8 @@ pub struct DeliveryFailed {
     pub attempts: i64,
     pub last_status_code: Option<i64>,
     pub last_error: Option<String>,
-    /// The tenant of the event and endpoint; null for the team's own (and until tenants exist).
-    pub tenant: Option<String>,
+    /// The tenant of the event and endpoint; null for the team's own.
+    pub tenant: Option<TenantUid>,
 }
 
 /// Does a delivery of `event_type` that runs out of retries emit `hookd.delivery.failed`?
@@ -131,11 +132,12 @@ pub async fn gather(
             endpoint_url: endpoint.spec.url.clone(),
             reason: endpoint.disabled_reason.clone().unwrap_or_default(),
             disabled_at: now.rfc3339(),
-            tenant: None,
+            tenant: endpoint.tenant.clone(),
         };
-        out.push(event(ENDPOINT_DISABLED, &data, now));
+        out.push(event(ENDPOINT_DISABLED, &data, data.tenant.clone(), now));
     }
-    for d in deliveries::get_in(conn, &recorded.failed).await? {
+    for row in deliveries::get_in(conn, &recorded.failed).await? {
+        let d = row.delivery;
         if !reports_failure(&d.event_type) {
             continue;
         }
@@ -147,17 +149,25 @@ pub async fn gather(
             attempts: d.attempts,
             last_status_code: d.last_status_code,
             last_error: d.last_error,
-            tenant: None,
+            tenant: row.tenant,
         };
-        out.push(event(DELIVERY_FAILED, &data, now));
+        out.push(event(DELIVERY_FAILED, &data, data.tenant.clone(), now));
     }
     Ok(out)
 }
 
-fn event(event_type: &str, data: &impl Serialize, now: Timestamp) -> NewEvent {
+/// The event belongs to the tenant it is about (so that tenant's keys and portal see it);
+/// `events::Routing::self_event_targets` also sends it to the team's endpoints.
+fn event(
+    event_type: &str,
+    data: &impl Serialize,
+    tenant: Option<TenantUid>,
+    now: Timestamp,
+) -> NewEvent {
     let json = serde_json::to_string(data).expect("payloads serialise");
     NewEvent {
         id: EventId::generate(),
+        tenant,
         event_type: event_type.to_owned(),
         data: RawValue::from_string(json).expect("serialised JSON is JSON"),
         channels: vec![],

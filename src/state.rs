@@ -18,6 +18,8 @@ pub struct AppState {
     pub login_throttle: Arc<LoginThrottle>,
     pub delivery: DeliveryHandle,
     pub api_keys: Arc<crate::api_keys::KeyCache>,
+    /// `base_url` without a trailing slash, else `http://` + the bound address: absolute links.
+    pub public_url: Arc<str>,
 }
 
 /// Endpoint validation reads the configured rules and asks the engine's resolver about the

@@ -7,10 +7,23 @@ use super::{ATTEMPT_COLUMNS, Attempt, DELIVERY_COLUMNS, Delivery, Status};
 use crate::db::Db;
 use crate::error::{Error, Result};
 use crate::ids::{DeliveryId, EndpointId, EventId};
+use crate::tenants::{Owned, TenantUid};
 use crate::timestamp::Timestamp;
 
 /// A delivery and its attempts (oldest first), read in one transaction so both come from the
 /// same commit (an outcome updates the delivery and adds its attempt together).
+/// A delivery belongs to its event's tenant (copied onto the row).
+impl Owned for DeliveryId {
+    async fn owner(&self, db: &Db) -> Result<Option<Option<TenantUid>>> {
+        Ok(
+            sqlx::query_scalar("select tenant from deliveries where id = ?")
+                .bind(self)
+                .fetch_optional(db)
+                .await?,
+        )
+    }
+}
+
 pub async fn with_attempts(db: &Db, id: &DeliveryId) -> Result<(Delivery, Vec<Attempt>)> {
     let mut tx = db.begin().await?;
     let d = sqlx::query_as(&format!(
@@ -39,13 +52,25 @@ pub async fn for_event(db: &Db, event_id: &EventId) -> Result<Vec<Delivery>> {
     .await?)
 }
 
-/// These deliveries (those that still exist), in id order, inside an open transaction.
-pub async fn get_in(conn: &mut SqliteConnection, ids: &[DeliveryId]) -> Result<Vec<Delivery>> {
+/// A delivery with its tenant (its event's; `None` for the team's own).
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct TenantDelivery {
+    #[sqlx(flatten)]
+    pub delivery: Delivery,
+    pub tenant: Option<TenantUid>,
+}
+
+/// These deliveries (those that still exist) with their tenants, in id order, inside an open
+/// transaction.
+pub async fn get_in(
+    conn: &mut SqliteConnection,
+    ids: &[DeliveryId],
+) -> Result<Vec<TenantDelivery>> {
     if ids.is_empty() {
         return Ok(vec![]);
     }
     Ok(sqlx::query_as(&format!(
-        "select {DELIVERY_COLUMNS} from deliveries d join events e on e.id = d.event_id
+        "select {DELIVERY_COLUMNS}, d.tenant as tenant from deliveries d join events e on e.id = d.event_id
          where d.id in (select value from json_each(?)) order by d.id"
     ))
     .bind(serde_json::to_string(ids).map_err(anyhow::Error::from)?)

@@ -21,7 +21,8 @@ pub use activity::{
 };
 pub use fan_out::{FanOutRow, FanOutSummary, fan_out, fan_out_summaries};
 pub use history::{
-    DeliveryFilter, for_event, get_in, ids_for_event, list, prune_batch, with_attempts,
+    DeliveryFilter, TenantDelivery, for_event, get_in, ids_for_event, list, prune_batch,
+    with_attempts,
 };
 pub use queue::{
     Job, NewDelivery, claim_due, claim_one, count_failed_since, insert_pending, next_due_at,

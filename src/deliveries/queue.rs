@@ -9,6 +9,7 @@ use sqlx::SqliteConnection;
 use crate::db::Db;
 use crate::error::{Error, Result};
 use crate::ids::{DeliveryId, EndpointId, EventId};
+use crate::tenants::TenantUid;
 use crate::timestamp::Timestamp;
 
 /// A delivery to insert, pending and due now. `claimed` rows are born claimed because the
@@ -18,6 +19,8 @@ pub struct NewDelivery {
     pub id: DeliveryId,
     pub event_id: EventId,
     pub endpoint_id: EndpointId,
+    /// The event's, so claims and lists can go by tenant without a join.
+    pub tenant: Option<TenantUid>,
     pub event_type: String,
     pub claimed: bool,
 }
@@ -33,8 +36,8 @@ pub async fn insert_pending(
         return Ok(());
     }
     sqlx::query(
-        "insert into deliveries (id, event_id, endpoint_id, event_type, status, next_attempt_at, claimed_at, created_at, updated_at)
-         select value->>'id', value->>'event_id', value->>'endpoint_id', value->>'event_type', 'pending', ?1,
+        "insert into deliveries (id, event_id, endpoint_id, tenant, event_type, status, next_attempt_at, claimed_at, created_at, updated_at)
+         select value->>'id', value->>'event_id', value->>'endpoint_id', value->>'tenant', value->>'event_type', 'pending', ?1,
                 case when value->>'claimed' then ?1 end, ?1, ?1
          from json_each(?2)",
     )

@@ -64,6 +64,7 @@ impl Inserts {
                         id: id.clone(),
                         event_id: event.id.clone(),
                         endpoint_id: endpoint_id.clone(),
+                        tenant: event.tenant.clone(),
                         event_type: event.event_type.clone(),
                         claimed,
                     }),
@@ -89,7 +90,7 @@ pub async fn fan_out(
     if let Some(key) = &event.idempotency_key {
         // A key is looked up against everything before it, this batch's inserts included.
         inserts.flush(conn, now).await?;
-        if let Some(original) = events::find_repeat(conn, key, now).await? {
+        if let Some(original) = events::find_repeat(conn, event.tenant.as_ref(), key, now).await? {
             return Ok((original, vec![]));
         }
     }

@@ -57,7 +57,11 @@ impl DeliveryHandle {
         let event_type = event_type
             .filter(|t| !t.is_empty())
             .unwrap_or_else(|| TEST_EVENT_TYPE.to_owned());
-        let event = NewEvent::parse(event_type, data, None, None)?;
+        let mut event = NewEvent::parse(event_type, data, None, None)?;
+        // A test event belongs where its endpoint does: the tenant's history, never the team's.
+        event.tenant = crate::endpoints::get(&self.shared.db, endpoint_id)
+            .await?
+            .tenant;
         let endpoint = endpoint_id.clone();
         let job = self
             .shared

@@ -10,6 +10,7 @@ use std::collections::BTreeMap;
 use serde::Deserialize;
 
 use crate::ids::EndpointId;
+use crate::tenants::{TenantUid, Visibility};
 use crate::timestamp::Timestamp;
 
 pub use store::{
@@ -47,6 +48,8 @@ pub struct EndpointInput {
     pub tls_verify: Option<bool>,
     /// Only at creation: a caller-supplied `whsec_` secret instead of a generated one.
     pub secret: Option<String>,
+    /// Only at creation (a PATCH may repeat it): the tenant uid the endpoint belongs to.
+    pub tenant: Option<String>,
 }
 
 /// Distinguishes an absent field (`None`) from an explicit `null` (`Some(None)`).
@@ -74,6 +77,8 @@ pub struct EndpointSpec {
 #[derive(Debug, Clone)]
 pub struct Endpoint {
     pub id: EndpointId,
+    /// `None`: the team's own endpoint.
+    pub tenant: Option<TenantUid>,
     pub spec: EndpointSpec,
     pub secret_hint: String,
     pub created_at: Timestamp,
@@ -105,6 +110,7 @@ impl Endpoint {
             channels: Some(s.channels),
             tls_verify: Some(s.tls_verify),
             secret: None,
+            tenant: None,
         }
     }
     /// Does this endpoint want an event of this type on these channels?
@@ -159,6 +165,7 @@ impl EndpointInput {
             channels: patch.channels.or(self.channels),
             tls_verify: patch.tls_verify.or(self.tls_verify),
             secret: patch.secret.or(self.secret),
+            tenant: patch.tenant.or(self.tenant),
         }
     }
 }
@@ -171,20 +178,23 @@ pub trait TargetPolicy: Sync {
     fn check(&self, url: &str) -> impl std::future::Future<Output = Result<(), String>> + Send;
 }
 
-/// Validates client input, checks the target address (`TargetPolicy::check`) and stores a new endpoint with its secret.
+/// Validates client input, checks the target address (`TargetPolicy::check`) and stores a new
+/// endpoint with its secret, for the tenant `who` stamps (its own, or the one a team caller names).
 pub async fn create_from_input(
     db: &crate::db::Db,
     keyring: &crate::crypto::Keyring,
+    who: &Visibility,
     input: EndpointInput,
     targets: &impl TargetPolicy,
 ) -> crate::error::Result<(Endpoint, crate::crypto::Secret)> {
+    let tenant = who.stamp(db, input.tenant.as_deref()).await?;
     let catalog = crate::event_types::active_names(db).await?;
     let (spec, secret) = validate(input, Some(&catalog), targets.rules())?;
     targets
         .check(&spec.url)
         .await
         .map_err(|m| crate::error::Error::invalid("url", m))?;
-    create(db, keyring, spec, secret).await
+    create(db, keyring, tenant.as_ref(), spec, secret).await
 }
 
 /// Lays `patch` over the endpoint and validates what it changes. Subscriptions are checked
@@ -205,6 +215,14 @@ pub async fn update_from_input(
         ));
     }
     let current = get(db, id).await?;
+    if let Some(named) = patch.tenant.as_deref()
+        && Some(named) != current.tenant.as_ref().map(TenantUid::as_str)
+    {
+        return Err(crate::error::Error::invalid(
+            "tenant",
+            "An endpoint's tenant cannot change; create a new endpoint for the other tenant.",
+        ));
+    }
     let catalog = match patch.events {
         Some(_) => Some(crate::event_types::active_names(db).await?),
         None => None,

@@ -5,15 +5,17 @@ use crate::crypto::{Keyring, Secret};
 use crate::db::Db;
 use crate::error::{Error, Result};
 use crate::ids::EndpointId;
+use crate::tenants::{Owned, TenantUid, Visibility};
 use crate::timestamp::Timestamp;
 
-const COLUMNS: &str = "id, name, url, description, events, channels, enabled, headers, retry_count, timeout_seconds, \
+const COLUMNS: &str = "id, tenant, name, url, description, events, channels, enabled, headers, retry_count, timeout_seconds, \
      tls_verify, secret_hint, created_at, updated_at, last_triggered_at, last_success_at, last_failure_at, \
      failure_count, disabled_reason";
 
 #[derive(sqlx::FromRow)]
 struct Row {
     id: EndpointId,
+    tenant: Option<TenantUid>,
     name: String,
     url: String,
     description: String,
@@ -41,6 +43,7 @@ impl From<Row> for Endpoint {
     fn from(r: Row) -> Self {
         Endpoint {
             id: r.id,
+            tenant: r.tenant,
             spec: EndpointSpec {
                 url: r.url,
                 events: r.events,
@@ -79,6 +82,7 @@ fn json(v: &impl serde::Serialize) -> String {
 pub async fn create(
     db: &Db,
     keyring: &Keyring,
+    tenant: Option<&TenantUid>,
     spec: EndpointSpec,
     secret: Option<Secret>,
 ) -> Result<(Endpoint, Secret)> {
@@ -86,11 +90,12 @@ pub async fn create(
     let now = Timestamp::now();
     let id = EndpointId::generate();
     let row: Row = sqlx::query_as(&format!(
-        "insert into endpoints (id, name, url, description, events, channels, enabled, headers, retry_count,
+        "insert into endpoints (id, tenant, name, url, description, events, channels, enabled, headers, retry_count,
              timeout_seconds, tls_verify, secret_enc, secret_hint, created_at, updated_at, disabled_reason)
-         values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) returning {COLUMNS}"
+         values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) returning {COLUMNS}"
     ))
     .bind(&id)
+    .bind(tenant)
     .bind(&spec.name)
     .bind(&spec.url)
     .bind(&spec.description)
@@ -111,6 +116,17 @@ pub async fn create(
     Ok((row.into(), secret))
 }
 
+impl Owned for EndpointId {
+    async fn owner(&self, db: &Db) -> Result<Option<Option<TenantUid>>> {
+        Ok(
+            sqlx::query_scalar("select tenant from endpoints where id = ?")
+                .bind(self)
+                .fetch_optional(db)
+                .await?,
+        )
+    }
+}
+
 pub async fn get(db: &Db, id: &EndpointId) -> Result<Endpoint> {
     let row: Option<Row> = sqlx::query_as(&format!("select {COLUMNS} from endpoints where id = ?"))
         .bind(id)
@@ -119,12 +135,18 @@ pub async fn get(db: &Db, id: &EndpointId) -> Result<Endpoint> {
     row.map(Endpoint::from).ok_or(Error::NotFound("endpoint"))
 }
 
-/// Newest first; `before` is the last id of the previous page.
-pub async fn list(db: &Db, before: Option<&EndpointId>, limit: u32) -> Result<Vec<Endpoint>> {
+/// Newest first, those `who` may see; `before` is the last id of the previous page.
+pub async fn list(
+    db: &Db,
+    who: &Visibility,
+    before: Option<&EndpointId>,
+    limit: u32,
+) -> Result<Vec<Endpoint>> {
     let rows: Vec<Row> = sqlx::query_as(&format!(
-        "select {COLUMNS} from endpoints where (? is null or id < ?) order by id desc limit ?"
+        "select {COLUMNS} from endpoints where (?1 is null or tenant = ?1) and (?2 is null or id < ?2)
+         order by id desc limit ?3"
     ))
-    .bind(before)
+    .bind(who.tenant())
     .bind(before)
     .bind(limit)
     .fetch_all(db)

@@ -9,6 +9,7 @@ use super::{COLUMNS, Event, IDEMPOTENCY_WINDOW, NewEvent, TEST_EVENT_TYPE};
 use crate::endpoints::{self, Endpoint};
 use crate::error::{Error, Result};
 use crate::ids::{DeliveryId, EndpointId, EventId};
+use crate::tenants::TenantUid;
 use crate::timestamp::Timestamp;
 use crate::{deliveries, event_types};
 
@@ -40,8 +41,9 @@ impl Routing {
         })
     }
 
-    /// The endpoints an API ingest goes to: every enabled one subscribed to the type and
-    /// channels. Refused when the type is not in the catalog.
+    /// The endpoints an API ingest goes to: every enabled one of the event's tenant (or of the
+    /// team, for an event without one) subscribed to the type and channels. Refused when the
+    /// type is not in the catalog.
     pub fn fan_out(&self, event: &NewEvent) -> Result<Vec<EndpointId>> {
         if event_types::is_reserved(&event.event_type) {
             return Err(Error::invalid(
@@ -65,20 +67,19 @@ impl Routing {
         Ok(self
             .endpoints
             .iter()
-            .filter(|e| e.wants(&event.event_type, &event.channels))
+            .filter(|e| e.tenant == event.tenant && e.wants(&event.event_type, &event.channels))
             .map(|e| e.id.clone())
             .collect())
     }
 
-    /// Where one of hookd's own events (`self_events`) goes: today every enabled endpoint
-    /// subscribed to its type, except those `gone` (disabled since this routing was read).
-    ///
-    /// With tenants this must select the team's endpoints (those without a tenant: they hear
-    /// about every tenant) plus the endpoints of the tenant the event is about (the tenant of
-    /// the endpoint that was disabled or failed), never another tenant's.
+    /// Where one of hookd's own events (`self_events`) goes: the enabled endpoints subscribed
+    /// to its type of the team (those without a tenant: they hear about every tenant) and of
+    /// the tenant the event is about (the tenant of the endpoint that was disabled or failed),
+    /// never another tenant's; except those `gone` (disabled since this routing was read).
     pub fn self_event_targets(&self, event: &NewEvent, gone: &[EndpointId]) -> Vec<EndpointId> {
         self.endpoints
             .iter()
+            .filter(|e| e.tenant.is_none() || e.tenant == event.tenant)
             .filter(|e| !gone.contains(&e.id) && e.wants(&event.event_type, &event.channels))
             .map(|e| e.id.clone())
             .collect()
@@ -99,10 +100,11 @@ impl Routing {
 /// The earlier ingest an idempotency key repeats (inside the window), answered as it was.
 pub async fn find_repeat(
     conn: &mut SqliteConnection,
+    tenant: Option<&TenantUid>,
     key: &str,
     now: Timestamp,
 ) -> Result<Option<Ingested>> {
-    let Some(original) = find_by_idempotency_key(conn, key, now).await? else {
+    let Some(original) = find_by_idempotency_key(conn, tenant, key, now).await? else {
         return Ok(None);
     };
     let deliveries = deliveries::ids_for_event(conn, &original.id).await?;
@@ -115,15 +117,17 @@ pub async fn find_repeat(
     }))
 }
 
-/// The live event with this idempotency key (inside the window), if any.
+/// The tenant's (or the team's) live event with this idempotency key (inside the window), if any.
 async fn find_by_idempotency_key(
     conn: &mut SqliteConnection,
+    tenant: Option<&TenantUid>,
     key: &str,
     now: Timestamp,
 ) -> Result<Option<Event>> {
     Ok(sqlx::query_as(&format!(
-        "select {COLUMNS} from events where idempotency_key = ? and created_at > ?"
+        "select {COLUMNS} from events where coalesce(tenant, '') = coalesce(?, '') and idempotency_key = ? and created_at > ?"
     ))
+    .bind(tenant)
     .bind(key)
     .bind(now.minus(IDEMPOTENCY_WINDOW))
     .fetch_optional(conn)
@@ -145,15 +149,15 @@ pub async fn insert_many(conn: &mut SqliteConnection, events: &[NewEvent]) -> Re
         .iter()
         .map(|e| {
             serde_json::json!({
-                "id": e.id, "type": e.event_type, "data": e.data.get(),
+                "id": e.id, "tenant": e.tenant, "type": e.event_type, "data": e.data.get(),
                 "channels": (!e.channels.is_empty()).then(|| serde_json::to_string(&e.channels).unwrap_or_default()),
                 "created_at": e.created_at.millis(),
             })
         })
         .collect();
     sqlx::query(
-        "insert into events (id, type, data, channels, idempotency_key, created_at)
-         select value->>'id', value->>'type', value->>'data', value->>'channels', null, value->>'created_at'
+        "insert into events (id, tenant, type, data, channels, idempotency_key, created_at)
+         select value->>'id', value->>'tenant', value->>'type', value->>'data', value->>'channels', null, value->>'created_at'
          from json_each(?)",
     )
     .bind(serde_json::Value::Array(rows).to_string())
@@ -165,13 +169,15 @@ pub async fn insert_many(conn: &mut SqliteConnection, events: &[NewEvent]) -> Re
 /// Inserts the event; a key whose window has passed is released first.
 pub async fn insert(conn: &mut SqliteConnection, e: &NewEvent) -> Result<()> {
     if let Some(key) = &e.idempotency_key {
-        sqlx::query("update events set idempotency_key = null where idempotency_key = ?")
+        sqlx::query("update events set idempotency_key = null where coalesce(tenant, '') = coalesce(?, '') and idempotency_key = ?")
+            .bind(&e.tenant)
             .bind(key)
             .execute(&mut *conn)
             .await?;
     }
-    sqlx::query("insert into events (id, type, data, channels, idempotency_key, created_at) values (?, ?, ?, ?, ?, ?)")
+    sqlx::query("insert into events (id, tenant, type, data, channels, idempotency_key, created_at) values (?, ?, ?, ?, ?, ?, ?)")
         .bind(&e.id)
+        .bind(&e.tenant)
         .bind(&e.event_type)
         .bind(e.data.get())
         .bind((!e.channels.is_empty()).then(|| serde_json::to_string(&e.channels).unwrap_or_default()))

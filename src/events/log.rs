@@ -4,6 +4,7 @@ use super::{COLUMNS, Event};
 use crate::db::Db;
 use crate::error::Result;
 use crate::ids::EventId;
+use crate::tenants::TenantUid;
 use crate::timestamp::Timestamp;
 
 /// Filters of the events log.
@@ -14,6 +15,8 @@ pub struct EventFilter {
     pub until: Option<Timestamp>,
     /// Matches an event id or an idempotency key exactly.
     pub search: Option<String>,
+    /// Only this tenant's events.
+    pub tenant: Option<TenantUid>,
 }
 
 /// Newest first, older than `before`.
@@ -27,6 +30,7 @@ pub async fn list(
         "select {COLUMNS} from events
          where (?1 is null or type = ?1) and (?2 is null or created_at >= ?2) and (?3 is null or created_at < ?3)
            and (?4 is null or id = ?4 or idempotency_key = ?4) and (?5 is null or id < ?5)
+           and (?7 is null or tenant = ?7)
          order by id desc limit ?6"
     ))
     .bind(&f.event_type)
@@ -35,6 +39,7 @@ pub async fn list(
     .bind(&f.search)
     .bind(before)
     .bind(limit)
+    .bind(&f.tenant)
     .fetch_all(db)
     .await?)
 }
@@ -66,16 +71,20 @@ pub async fn log_page(db: &Db, f: &EventFilter, from: PageFrom<'_>, limit: u32) 
         let by_id = EventId::parse(q);
         let found: Option<Event> = match by_id {
             Some(id) => {
-                sqlx::query_as(&format!("select {COLUMNS} from events where id = ?"))
-                    .bind(id)
-                    .fetch_optional(db)
+                sqlx::query_as(&format!(
+                    "select {COLUMNS} from events where id = ? and (?2 is null or tenant = ?2)"
+                ))
+                .bind(id)
+                .bind(&f.tenant)
+                .fetch_optional(db)
                     .await?
             }
             None => {
                 sqlx::query_as(&format!(
-                    "select {COLUMNS} from events where idempotency_key = ?"
+                    "select {COLUMNS} from events where idempotency_key = ? and (?2 is null or tenant = ?2)"
                 ))
                 .bind(q)
+                .bind(&f.tenant)
                 .fetch_optional(db)
                 .await?
             }
@@ -155,6 +164,9 @@ fn filtered<'a>(
 ) -> sqlx::QueryBuilder<'a, sqlx::Sqlite> {
     let mut q = sqlx::QueryBuilder::new(head);
     q.push(" where 1");
+    if let Some(t) = &f.tenant {
+        q.push(" and tenant = ").push_bind(t.as_str());
+    }
     if let Some(t) = &f.event_type {
         q.push(" and type = ").push_bind(t.as_str());
     }

@@ -12,6 +12,7 @@ use crate::db::Db;
 use crate::error::{Error, FieldErrors, Result};
 use crate::event_types;
 use crate::ids::EventId;
+use crate::tenants::{Owned, TenantUid};
 use crate::timestamp::Timestamp;
 use crate::wire::BodyFields;
 
@@ -32,6 +33,9 @@ pub const TEST_EVENT_TYPE: &str = "webhook.test";
 #[derive(Debug, Clone)]
 pub struct NewEvent {
     pub id: EventId,
+    /// Set by the caller after `parse` (the API stamps it from the key or the body; a test send
+    /// takes its endpoint's): routes the fan-out and scopes the idempotency key.
+    pub tenant: Option<TenantUid>,
     pub event_type: String,
     pub data: Box<RawValue>,
     pub channels: Vec<String>,
@@ -84,6 +88,7 @@ impl NewEvent {
         errors.into_result()?;
         Ok(NewEvent {
             id: EventId::generate(),
+            tenant: None,
             event_type,
             data,
             channels,
@@ -145,6 +150,7 @@ pub fn body(
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct Event {
     pub id: EventId,
+    pub tenant: Option<TenantUid>,
     #[sqlx(rename = "type")]
     pub event_type: String,
     pub data: String,
@@ -163,7 +169,16 @@ impl Event {
     }
 }
 
-const COLUMNS: &str = "id, type, data, channels, idempotency_key, created_at";
+const COLUMNS: &str = "id, tenant, type, data, channels, idempotency_key, created_at";
+
+impl Owned for EventId {
+    async fn owner(&self, db: &Db) -> Result<Option<Option<TenantUid>>> {
+        Ok(sqlx::query_scalar("select tenant from events where id = ?")
+            .bind(self)
+            .fetch_optional(db)
+            .await?)
+    }
+}
 
 pub async fn get(db: &Db, id: &EventId) -> Result<Event> {
     sqlx::query_as(&format!("select {COLUMNS} from events where id = ?"))

@@ -7,7 +7,7 @@ use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::{ApiJson, ApiQuery, ApiResult, Auth, ListQuery, Page, WebhooksRead, WebhooksWrite};
+use super::{ApiJson, ApiQuery, ApiResult, Auth, ListQuery, Page, TeamWrite, WebhooksRead};
 use crate::error::Error;
 use crate::event_types::{self, EventType, EventTypeChanges, NewEventType};
 use crate::state::AppState;
@@ -122,7 +122,7 @@ async fn list_event_types(
     responses((status = 201, description = "Created", body = EventTypeOut), (status = 409, description = "Already exists", body = super::ErrorBody), (status = 422, description = "Validation failed: one details entry per field", body = super::ErrorBody)))]
 async fn create_event_type(
     State(state): State<AppState>,
-    _: Auth<WebhooksWrite>,
+    _: Auth<TeamWrite>,
     ApiJson(body): ApiJson<EventTypeIn>,
 ) -> ApiResult<(StatusCode, Json<EventTypeOut>)> {
     let new = NewEventType {
@@ -154,7 +154,7 @@ async fn get_event_type(
     responses((status = 200, description = "OK", body = EventTypeOut), (status = 404, description = "Not found", body = super::ErrorBody), (status = 409, description = "One of hookd's own, built-in types", body = super::ErrorBody)))]
 async fn archive_event_type(
     State(state): State<AppState>,
-    _: Auth<WebhooksWrite>,
+    _: Auth<TeamWrite>,
     Path(name): Path<String>,
 ) -> ApiResult<Json<EventTypeOut>> {
     Ok(Json(event_types::archive(&state.db, &name).await?.into()))
@@ -166,7 +166,7 @@ async fn archive_event_type(
     responses((status = 200, description = "OK", body = EventTypeOut), (status = 404, description = "Not found", body = super::ErrorBody), (status = 409, description = "One of hookd's own, built-in types", body = super::ErrorBody), (status = 422, description = "Validation failed: one details entry per field", body = super::ErrorBody)))]
 async fn update_event_type(
     State(state): State<AppState>,
-    _: Auth<WebhooksWrite>,
+    _: Auth<TeamWrite>,
     Path(name): Path<String>,
     ApiJson(body): ApiJson<EventTypePatch>,
 ) -> ApiResult<Json<EventTypeOut>> {

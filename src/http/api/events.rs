@@ -43,6 +43,9 @@ pub struct EventIn {
     /// Same key within 24 h returns the original event (200); nothing new is sent. The
     /// `Idempotency-Key` header does the same; if both are sent they must be equal (else 422).
     idempotency_key: Option<String>,
+    /// The tenant uid the event is for: it reaches only that tenant's endpoints (without one,
+    /// only the team's). A tenant-bound key's events are always its tenant's.
+    tenant: Option<String>,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -63,12 +66,14 @@ pub struct EventAccepted {
         (status = 413, description = "Body larger than max_payload_bytes", body = ErrorBody), (status = 422, description = "Validation failed: one details entry per field", body = ErrorBody)))]
 async fn create_event(
     State(state): State<AppState>,
-    _: Auth<EventsWrite>,
+    auth: Auth<EventsWrite>,
     headers: HeaderMap,
     ApiJson(body): ApiJson<EventIn>,
 ) -> ApiResult<(StatusCode, Json<EventAccepted>)> {
     let key = idempotency_key(&headers, body.idempotency_key)?;
-    let event = NewEvent::parse(body.event_type, body.data, body.channels, key)?;
+    let tenant = auth.who().stamp(&state.db, body.tenant.as_deref()).await?;
+    let mut event = NewEvent::parse(body.event_type, body.data, body.channels, key)?;
+    event.tenant = tenant;
     let done = state.delivery.ingest(event).await?;
     let status = if done.duplicate {
         StatusCode::OK
@@ -112,6 +117,8 @@ const IDEMPOTENCY_KEY: &str = "idempotency-key";
 #[derive(Serialize, ToSchema)]
 pub struct EventOut {
     id: String,
+    /// The tenant's uid; null for the team's own event.
+    tenant: Option<String>,
     #[serde(rename = "type")]
     event_type: String,
     #[schema(value_type = Object)]
@@ -129,6 +136,7 @@ impl EventOut {
         EventOut {
             data: e.data_value(),
             id: e.id.to_string(),
+            tenant: e.tenant.map(|t| t.to_string()),
             event_type: e.event_type,
             channels: e.channels,
             idempotency_key: e.idempotency_key,
@@ -151,6 +159,8 @@ pub struct EventListQuery {
     /// RFC 3339
     since: Option<String>,
     until: Option<String>,
+    /// Only this tenant's events (a team key; a tenant-bound key always sees only its own).
+    tenant: Option<String>,
 }
 
 pub fn parse_time(field: &str, v: Option<&str>) -> Result<Option<Timestamp>, Error> {
@@ -167,9 +177,10 @@ pub fn parse_time(field: &str, v: Option<&str>) -> Result<Option<Timestamp>, Err
     responses((status = 200, description = "OK", body = Page<EventOut>), (status = 422, description = "Validation failed: one details entry per field", body = ErrorBody)))]
 async fn list_events(
     State(state): State<AppState>,
-    _: Auth<WebhooksRead>,
+    auth: Auth<WebhooksRead>,
     ApiQuery(q): ApiQuery<EventListQuery>,
 ) -> ApiResult<Json<Page<EventOut>>> {
+    let who = auth.list_scope(&state, q.tenant.as_deref()).await?;
     let page = ListQuery {
         limit: q.limit,
         cursor: q.cursor,
@@ -181,6 +192,7 @@ async fn list_events(
         since: parse_time("since", q.since.as_deref())?,
         until: parse_time("until", q.until.as_deref())?,
         search: None,
+        tenant: who.tenant().cloned(),
     };
     let rows = events::list(&state.db, &filter, before.as_deref(), limit + 1).await?;
     Ok(Json(Page::from_rows(
@@ -196,9 +208,10 @@ async fn list_events(
     responses((status = 200, description = "OK", body = EventOut), (status = 404, description = "Not found", body = ErrorBody)))]
 async fn get_event(
     State(state): State<AppState>,
-    _: Auth<WebhooksRead>,
+    auth: Auth<WebhooksRead>,
     PathId(id): PathId<EventId>,
 ) -> ApiResult<Json<EventOut>> {
+    let id = auth.reach(&state, id).await?;
     let event = events::get(&state.db, &id).await?;
     let fan_out = deliveries::for_event(&state.db, &id)
         .await?
@@ -314,9 +327,10 @@ pub async fn delivery_with_attempts(
     responses((status = 200, description = "OK", body = DeliveryOut), (status = 404, description = "Not found", body = ErrorBody)))]
 async fn get_delivery(
     State(state): State<AppState>,
-    _: Auth<WebhooksRead>,
+    auth: Auth<WebhooksRead>,
     PathId(id): PathId<DeliveryId>,
 ) -> ApiResult<Json<DeliveryOut>> {
+    let id = auth.reach(&state, id).await?;
     Ok(Json(delivery_with_attempts(&state, &id).await?))
 }
 
@@ -325,9 +339,10 @@ async fn get_delivery(
     responses((status = 200, description = "OK", body = DeliveryOut), (status = 404, description = "Not found", body = ErrorBody), (status = 409, description = "Conflict", body = ErrorBody)))]
 async fn retry_delivery(
     State(state): State<AppState>,
-    _: Auth<WebhooksWrite>,
+    auth: Auth<WebhooksWrite>,
     PathId(id): PathId<DeliveryId>,
 ) -> ApiResult<Json<DeliveryOut>> {
+    let id = auth.reach(&state, id).await?;
     state.delivery.retry_now(&id).await?;
     Ok(Json(delivery_with_attempts(&state, &id).await?))
 }

@@ -5,7 +5,7 @@ use axum::extract::State;
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use super::{ErrorBody, event_types, events, replays, webhooks};
+use super::{ErrorBody, event_types, events, replays, tenants, webhooks};
 use crate::state::AppState;
 use crate::wire::WireFormat;
 
@@ -19,6 +19,8 @@ use crate::wire::WireFormat;
         webhooks::delete_webhook, webhooks::rotate_webhook_secret, webhooks::test_webhook, webhooks::test_url,
         webhooks::list_webhook_deliveries, replays::start_replay, replays::get_replay,
         events::create_event, events::list_events, events::get_event, events::get_delivery, events::retry_delivery,
+        tenants::list_tenants, tenants::create_tenant, tenants::put_tenant, tenants::get_tenant,
+        tenants::update_tenant, tenants::delete_tenant, tenants::create_tenant_key, tenants::create_portal_link,
     ),
     components(schemas(ErrorBody)),
     modifiers(&Security),

@@ -14,12 +14,15 @@ use serde_json::json;
 
 use crate::api_keys::{ApiKey, Scope};
 use crate::error::Error;
+use crate::ids::ObjectId;
 use crate::state::AppState;
+use crate::tenants::{Owned, Visibility};
 
 mod event_types;
 mod events;
 mod meta;
 mod replays;
+mod tenants;
 mod webhooks;
 
 pub use meta::{document, openapi_json};
@@ -31,6 +34,7 @@ pub fn router(state: AppState) -> Router<AppState> {
         .merge(webhooks::router())
         .merge(events::router())
         .merge(replays::router())
+        .merge(tenants::router())
         .layer(DefaultBodyLimit::max(limit))
 }
 
@@ -226,6 +230,14 @@ fn json_rejection(r: JsonRejection, limit: usize) -> Response {
     ApiError(error).into_response()
 }
 
+/// A JSON body that may be left out (empty or only whitespace: the defaults).
+pub fn optional_body<T: DeserializeOwned + Default>(body: &[u8]) -> Result<T, Error> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Ok(T::default());
+    }
+    serde_json::from_slice(body).map_err(|e| Error::invalid("body", e.to_string()))
+}
+
 /// serde's message without axum's "Failed to deserialize the JSON body into the target type: ".
 fn json_error_text(text: String) -> String {
     match text.split_once(": ") {
@@ -234,13 +246,27 @@ fn json_error_text(text: String) -> String {
     }
 }
 
-/// The scope a route needs, as a type so that a handler's signature shows it.
+/// The scope a route needs, as a type so that a handler's signature shows it; `TEAM_ONLY`
+/// routes (tenants, keys, the catalog's changes) refuse tenant-bound keys.
 pub trait RequiredScope {
     const SCOPE: Scope;
+    const TEAM_ONLY: bool = false;
 }
 pub struct EventsWrite;
 pub struct WebhooksRead;
 pub struct WebhooksWrite;
+/// `webhooks:read`, team keys only.
+pub struct TeamRead;
+/// `webhooks:write`, team keys only.
+pub struct TeamWrite;
+impl RequiredScope for TeamRead {
+    const SCOPE: Scope = Scope::WebhooksRead;
+    const TEAM_ONLY: bool = true;
+}
+impl RequiredScope for TeamWrite {
+    const SCOPE: Scope = Scope::WebhooksWrite;
+    const TEAM_ONLY: bool = true;
+}
 impl RequiredScope for EventsWrite {
     const SCOPE: Scope = Scope::EventsWrite;
 }
@@ -253,6 +279,26 @@ impl RequiredScope for WebhooksWrite {
 
 /// An authenticated API key holding scope `S`: `Authorization: Bearer hk_…` or `X-API-Key`.
 pub struct Auth<S>(pub ApiKey, PhantomData<S>);
+
+impl<S> Auth<S> {
+    /// What this key may see: everything (a team key) or its tenant.
+    pub fn who(&self) -> Visibility {
+        self.0.visibility()
+    }
+    /// `id` if this key may see it; otherwise the 404 of an unknown id.
+    pub async fn reach<T: Owned + ObjectId>(&self, state: &AppState, id: T) -> Result<T, Error> {
+        self.who().check(&state.db, id).await
+    }
+    /// What a list shows: the key's tenant, or for a team key everything or the `?tenant=`
+    /// named (which must exist).
+    pub async fn list_scope(
+        &self,
+        state: &AppState,
+        tenant: Option<&str>,
+    ) -> Result<Visibility, Error> {
+        self.who().narrowed(&state.db, tenant).await
+    }
+}
 
 impl<S: RequiredScope> FromRequestParts<AppState> for Auth<S> {
     type Rejection = ApiError;
@@ -282,6 +328,13 @@ impl<S: RequiredScope> FromRequestParts<AppState> for Auth<S> {
             .authenticate(&state.db, presented)
             .await?
             .ok_or_else(|| Error::Unauthorized("invalid or revoked API key".into()))?;
+        if S::TEAM_ONLY && key.tenant.is_some() {
+            return Err(Error::Forbidden(
+                "a tenant-bound API key cannot manage tenants, API keys or the event catalog"
+                    .into(),
+            )
+            .into());
+        }
         if !key.allows(S::SCOPE) {
             return Err(Error::Forbidden(format!(
                 "this API key lacks the {} scope",

@@ -9,7 +9,6 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::{ApiJson, ApiResult, Auth, ErrorBody, WebhooksRead, WebhooksWrite};
-use crate::endpoints;
 use crate::error::Error;
 use crate::http::PathId;
 use crate::ids::{EndpointId, ReplayId};
@@ -94,11 +93,12 @@ fn parse_time(field: &str, value: &str) -> Result<Timestamp, Error> {
     responses((status = 202, description = "Started", body = ReplayOut), (status = 404, description = "Not found", body = ErrorBody), (status = 409, description = "A replay of this endpoint is already running", body = ErrorBody), (status = 422, description = "Bad times: one details entry per field", body = ErrorBody)))]
 async fn start_replay(
     State(state): State<AppState>,
-    Auth(key, _): Auth<WebhooksWrite>,
+    auth: Auth<WebhooksWrite>,
     PathId(id): PathId<EndpointId>,
     ApiJson(body): ApiJson<ReplayIn>,
 ) -> ApiResult<(StatusCode, Json<ReplayOut>)> {
-    endpoints::get(&state.db, &id).await?;
+    let id = auth.reach(&state, id).await?;
+    let key = &auth.0;
     let since = parse_time("since", &body.since)?;
     let until = match body.until.as_deref() {
         Some(u) => Some(parse_time("until", u)?),
@@ -118,9 +118,10 @@ async fn start_replay(
     responses((status = 200, description = "OK", body = ReplayOut), (status = 404, description = "Not found", body = ErrorBody)))]
 async fn get_replay(
     State(state): State<AppState>,
-    _: Auth<WebhooksRead>,
+    auth: Auth<WebhooksRead>,
     PathId(id): PathId<ReplayId>,
 ) -> ApiResult<Json<ReplayOut>> {
+    let id = auth.reach(&state, id).await?;
     let r = replays::get(&state.db, &id).await?;
     Ok(Json(replay_out(&state, r).await?))
 }

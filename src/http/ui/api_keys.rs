@@ -99,7 +99,7 @@ async fn create_api_key(
     CsrfForm(form): CsrfForm<CreateForm>,
 ) -> HtmlResult {
     let created = match api_keys::parse_scopes(&form.scopes) {
-        Ok(scopes) => api_keys::create(&state.db, &form.name, scopes).await,
+        Ok(scopes) => api_keys::create(&state.db, &form.name, scopes, None).await,
         Err(e) => Err(e),
     };
     let chrome = ctx.chrome("api-keys", "API keys").await;

@@ -121,6 +121,7 @@ impl LogQuery {
             since,
             until,
             search: Some(self.q.trim().to_owned()).filter(|q| !q.is_empty()),
+            tenant: None,
         })
     }
 }

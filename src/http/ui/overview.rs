@@ -194,7 +194,13 @@ async fn show_overview(
 ) -> HtmlResult<OverviewPage> {
     let db = &state.db;
     let now = Timestamp::now();
-    let mut all = endpoints::list(db, None, MAX_ENDPOINTS + 1).await?;
+    let mut all = endpoints::list(
+        db,
+        &crate::tenants::Visibility::Everything,
+        None,
+        MAX_ENDPOINTS + 1,
+    )
+    .await?;
     let more_endpoints = all.len() > MAX_ENDPOINTS as usize;
     all.truncate(MAX_ENDPOINTS as usize);
     let mut hourly = stats::hourly(db, now, HOURS).await?;

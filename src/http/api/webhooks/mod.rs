@@ -37,17 +37,35 @@ pub fn router() -> Router<AppState> {
         .route("/webhooks/{id}/deliveries", get(list_webhook_deliveries))
 }
 
+#[derive(Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct WebhookListQuery {
+    /// 1–100, default 25.
+    #[param(minimum = 1, maximum = 100)]
+    limit: Option<u32>,
+    /// `next_cursor` of the previous page.
+    cursor: Option<String>,
+    /// Only this tenant's endpoints (a team key; a tenant-bound key always sees only its own).
+    tenant: Option<String>,
+}
+
 /// List endpoints, newest first.
-#[utoipa::path(get, path = "/api/v1/webhooks", tag = "webhooks", params(ListQuery),
+#[utoipa::path(get, path = "/api/v1/webhooks", tag = "webhooks", params(WebhookListQuery),
     responses((status = 200, description = "OK", body = Page<WebhookOut>), (status = 401, description = "Missing or invalid API key", body = ErrorBody)))]
 async fn list_webhooks(
     State(state): State<AppState>,
-    _: Auth<WebhooksRead>,
-    ApiQuery(q): ApiQuery<ListQuery>,
+    auth: Auth<WebhooksRead>,
+    ApiQuery(q): ApiQuery<WebhookListQuery>,
 ) -> ApiResult<Json<Page<WebhookOut>>> {
+    let who = auth.list_scope(&state, q.tenant.as_deref()).await?;
+    let q = ListQuery {
+        limit: q.limit,
+        cursor: q.cursor,
+    };
     let limit = q.limit()?;
     let before = q.cursor(EndpointId::parse)?;
-    let rows = endpoints::list(&state.db, before.as_ref(), limit + 1).await?;
+    let rows = endpoints::list(&state.db, &who, before.as_ref(), limit + 1).await?;
     let mut page = Page::from_rows(
         rows,
         limit,
@@ -67,11 +85,11 @@ async fn list_webhooks(
     responses((status = 201, description = "Created", body = WebhookOut), (status = 422, description = "Validation failed: one details entry per field", body = ErrorBody), (status = 413, description = "Body larger than max_payload_bytes", body = ErrorBody)))]
 async fn create_webhook(
     State(state): State<AppState>,
-    _: Auth<WebhooksWrite>,
+    auth: Auth<WebhooksWrite>,
     ApiJson(input): ApiJson<EndpointInput>,
 ) -> ApiResult<(StatusCode, Json<WebhookOut>)> {
     let (endpoint, secret) =
-        endpoints::create_from_input(&state.db, &state.keyring, input, &state).await?;
+        endpoints::create_from_input(&state.db, &state.keyring, &auth.who(), input, &state).await?;
     Ok((
         StatusCode::CREATED,
         Json(WebhookOut::new(endpoint, Some(secret))),
@@ -83,9 +101,10 @@ async fn create_webhook(
     responses((status = 200, description = "OK", body = WebhookOut), (status = 404, description = "Not found", body = ErrorBody)))]
 async fn get_webhook(
     State(state): State<AppState>,
-    _: Auth<WebhooksRead>,
+    auth: Auth<WebhooksRead>,
     PathId(id): PathId<EndpointId>,
 ) -> ApiResult<Json<WebhookOut>> {
+    let id = auth.reach(&state, id).await?;
     let endpoint = endpoints::get(&state.db, &id).await?;
     Ok(Json(with_stats(&state, endpoint, None).await?))
 }
@@ -95,10 +114,11 @@ async fn get_webhook(
     responses((status = 200, description = "OK", body = WebhookOut), (status = 404, description = "Not found", body = ErrorBody), (status = 422, description = "Validation failed: one details entry per field", body = ErrorBody)))]
 async fn update_webhook(
     State(state): State<AppState>,
-    _: Auth<WebhooksWrite>,
+    auth: Auth<WebhooksWrite>,
     PathId(id): PathId<EndpointId>,
     ApiJson(patch): ApiJson<EndpointInput>,
 ) -> ApiResult<Json<WebhookOut>> {
+    let id = auth.reach(&state, id).await?;
     let endpoint = endpoints::update_from_input(&state.db, &id, patch, &state).await?;
     state.delivery.endpoint_changed(&id);
     Ok(Json(with_stats(&state, endpoint, None).await?))
@@ -109,9 +129,10 @@ async fn update_webhook(
     responses((status = 204, description = "Deleted"), (status = 404, description = "Not found", body = ErrorBody)))]
 async fn delete_webhook(
     State(state): State<AppState>,
-    _: Auth<WebhooksWrite>,
+    auth: Auth<WebhooksWrite>,
     PathId(id): PathId<EndpointId>,
 ) -> ApiResult<StatusCode> {
+    let id = auth.reach(&state, id).await?;
     endpoints::delete(&state.db, &id).await?;
     state.delivery.endpoint_changed(&id);
     Ok(StatusCode::NO_CONTENT)
@@ -125,9 +146,10 @@ async fn delete_webhook(
         (status = 409, description = "Already 5 live secrets (the current one and those rotated out within 24 h)", body = ErrorBody)))]
 async fn rotate_webhook_secret(
     State(state): State<AppState>,
-    _: Auth<WebhooksWrite>,
+    auth: Auth<WebhooksWrite>,
     PathId(id): PathId<EndpointId>,
 ) -> ApiResult<Json<WebhookOut>> {
+    let id = auth.reach(&state, id).await?;
     let (endpoint, secret) = endpoints::rotate_secret(&state.db, &state.keyring, &id, None).await?;
     state.delivery.endpoint_changed(&id);
     Ok(Json(WebhookOut::new(endpoint, Some(secret))))
@@ -149,17 +171,14 @@ pub struct TestIn {
     responses((status = 200, description = "OK", body = DeliveryOut), (status = 404, description = "Not found", body = ErrorBody), (status = 422, description = "Validation failed: one details entry per field", body = ErrorBody)))]
 async fn test_webhook(
     State(state): State<AppState>,
-    _: Auth<WebhooksWrite>,
+    auth: Auth<WebhooksWrite>,
     PathId(id): PathId<EndpointId>,
     body: axum::body::Bytes,
 ) -> ApiResult<Json<DeliveryOut>> {
+    let id = auth.reach(&state, id).await?;
     endpoints::get(&state.db, &id).await?;
     // The body is optional: an empty one sends the default `webhook.test`.
-    let body: TestIn = if body.iter().all(u8::is_ascii_whitespace) {
-        TestIn::default()
-    } else {
-        serde_json::from_slice(&body).map_err(|e| Error::invalid("body", e.to_string()))?
-    };
+    let body: TestIn = super::optional_body(&body)?;
     let delivery = state
         .delivery
         .send_test(&id, body.event_type, body.data)
@@ -249,10 +268,11 @@ pub struct DeliveryListQuery {
     responses((status = 200, description = "OK", body = Page<DeliveryOut>), (status = 404, description = "Not found", body = ErrorBody), (status = 422, description = "Validation failed: one details entry per field", body = ErrorBody)))]
 async fn list_webhook_deliveries(
     State(state): State<AppState>,
-    _: Auth<WebhooksRead>,
+    auth: Auth<WebhooksRead>,
     PathId(id): PathId<EndpointId>,
     ApiQuery(q): ApiQuery<DeliveryListQuery>,
 ) -> ApiResult<Json<Page<DeliveryOut>>> {
+    let id = auth.reach(&state, id).await?;
     endpoints::get(&state.db, &id).await?;
     let page = ListQuery {
         limit: q.limit,

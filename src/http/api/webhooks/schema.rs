@@ -73,6 +73,8 @@ pub(super) async fn with_stats(
 pub struct WebhookOut {
     #[schema(example = "wh_0193b1c2d3e47f8a9b0c1d2e3f405162")]
     pub(super) id: String,
+    /// The tenant's uid; null for the team's own endpoint.
+    tenant: Option<String>,
     name: String,
     url: String,
     description: String,
@@ -114,6 +116,7 @@ impl WebhookOut {
         let s = e.spec;
         WebhookOut {
             id: e.id.to_string(),
+            tenant: e.tenant.map(|t| t.to_string()),
             name: s.name,
             url: s.url,
             description: s.description,
@@ -165,4 +168,7 @@ pub struct WebhookIn {
     tls_verify: Option<bool>,
     /// Creation only: `whsec_` + base64 of 24–64 bytes, instead of a generated secret.
     secret: Option<String>,
+    /// Creation only (a PATCH may repeat it): the tenant uid (team keys; a tenant-bound key's
+    /// endpoints are always its tenant's).
+    tenant: Option<String>,
 }

@@ -17,6 +17,7 @@ use crate::http::ui::ctx::{push_url, replace_main};
 use crate::http::ui::{Admin, Chrome, CsrfForm, Ctx, FormErrors, HtmlResult, catalog, paths};
 use crate::ids::EndpointId;
 use crate::state::AppState;
+use crate::tenants::Visibility;
 
 /// The form alone: what an htmx submit gets back (422 with errors).
 #[derive(Template, WebTemplate)]
@@ -110,7 +111,14 @@ pub(super) async fn create_endpoint(
     let catalog = catalog::active(&state).await?;
     let (input, mut errors) = to_input(&form);
     let created = if errors.is_empty() {
-        endpoints::create_from_input(&state.db, &state.keyring, input, &state).await
+        endpoints::create_from_input(
+            &state.db,
+            &state.keyring,
+            &Visibility::Everything,
+            input,
+            &state,
+        )
+        .await
     } else {
         // Report the domain's field errors too, not only the form's own.
         let names: Vec<String> = catalog.iter().map(|t| t.name.clone()).collect();

@@ -202,6 +202,7 @@ pub(super) fn to_input(f: &EndpointForm) -> (EndpointInput, FieldErrors) {
         channels: Some((!channels.is_empty()).then_some(channels)),
         tls_verify: Some(f.tls_verify.is_some()),
         secret: None,
+        tenant: None,
     };
     (input, errors)
 }

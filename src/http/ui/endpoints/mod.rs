@@ -77,7 +77,13 @@ async fn list_endpoints(
     Query(q): Query<ListQuery>,
 ) -> HtmlResult<ListPage> {
     let before = q.before.as_deref().and_then(EndpointId::parse);
-    let mut endpoints = endpoints::list(&state.db, before.as_ref(), PAGE_SIZE + 1).await?;
+    let mut endpoints = endpoints::list(
+        &state.db,
+        &crate::tenants::Visibility::Everything,
+        before.as_ref(),
+        PAGE_SIZE + 1,
+    )
+    .await?;
     let older = if endpoints.len() > PAGE_SIZE as usize {
         endpoints.truncate(PAGE_SIZE as usize);
         endpoints.last().map(|e| e.id.to_string())
