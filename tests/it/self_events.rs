@@ -133,6 +133,55 @@ async fn star_leaves_hookd_events_out_and_hookd_star_takes_them() {
 }
 
 #[tokio::test]
+async fn a_tenants_failure_goes_to_the_teams_endpoints_and_that_tenants_but_no_others() {
+    // Arrange
+    let env = Env::start(|_| {}).await;
+    env.event_type("invoice.paid").await;
+    for uid in ["acme", "globex"] {
+        env.api
+            .post("/api/v1/tenants", &json!({"uid": uid}), StatusCode::CREATED)
+            .await;
+    }
+    let dead = Hook::always(Reply::status(500)).await;
+    let (team, acme, globex) = (Hook::ok().await, Hook::ok().await, Hook::ok().await);
+    let failing = id(&env
+        .webhook(
+            json!({"url": dead.url(), "events": ["invoice.paid"], "retry_count": 0,
+                        "tenant": "acme"}),
+        )
+        .await);
+    for (hook, tenant) in [
+        (&team, None),
+        (&acme, Some("acme")),
+        (&globex, Some("globex")),
+    ] {
+        env.webhook(json!({"url": hook.url(), "events": ["hookd.*"], "tenant": tenant}))
+            .await;
+    }
+
+    // Act
+    env.send_body(json!({"type": "invoice.paid", "tenant": "acme", "data": {}}))
+        .await;
+
+    // Assert
+    for hook in [&team, &acme] {
+        let hit = hook.wait_for(1).await.remove(0);
+        assert_eq!(hit.header("x-webhook-event"), "hookd.delivery.failed");
+        assert_eq!(hit.json()["data"]["tenant"], "acme");
+        assert_eq!(hit.json()["data"]["endpoint_id"], failing);
+    }
+    assert_quiet_for(QUIET, || {
+        assert!(
+            globex.hits().is_empty(),
+            "another tenant heard of acme's failure"
+        );
+        assert_eq!(team.hits().len(), 1);
+        assert_eq!(acme.hits().len(), 1);
+    })
+    .await;
+}
+
+#[tokio::test]
 async fn an_auto_disabled_endpoint_sends_hookd_endpoint_disabled() {
     // Arrange
     let env = Env::start(|_| {}).await;
