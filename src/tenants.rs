@@ -281,10 +281,13 @@ pub async fn holdings(db: &Db, uid: &TenantUid) -> Result<Holdings> {
 /// keys and portal links; returns the endpoints that went, so the engine can forget them.
 pub async fn delete(db: &Db, uid: &TenantUid) -> Result<Vec<EndpointId>> {
     let mut tx = db.begin().await?;
-    let gone: Vec<EndpointId> = sqlx::query_scalar("select id from endpoints where tenant = ?")
-        .bind(uid)
-        .fetch_all(&mut *tx)
-        .await?;
+    // Writing first: a transaction that reads first cannot take the write lock later while the
+    // engine writes (SQLite answers "database is locked" instead of waiting).
+    let gone: Vec<EndpointId> =
+        sqlx::query_scalar("delete from endpoints where tenant = ? returning id")
+            .bind(uid)
+            .fetch_all(&mut *tx)
+            .await?;
     let done = sqlx::query("delete from tenants where uid = ?")
         .bind(uid)
         .execute(&mut *tx)

@@ -52,6 +52,7 @@ impl Inserts {
                     event_data: event.data.get().to_owned(),
                     event_created_at: event.created_at,
                     endpoint_id: endpoint_id.clone(),
+                    tenant: event.tenant.clone(),
                 })
                 .collect(),
             false => vec![],

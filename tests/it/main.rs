@@ -38,6 +38,7 @@ mod setup;
 mod startup;
 mod store_faults;
 mod support;
+mod tenants;
 mod tools;
 mod trusted_proxies;
 mod ui_deliveries;
