@@ -332,3 +332,52 @@ async fn a_portal_link_is_absolute_expires_and_its_lifetime_is_checked() {
     );
     assert_eq!(unknown["error"]["code"], "not_found");
 }
+
+#[tokio::test]
+async fn the_command_line_makes_a_tenant_bound_key_and_refuses_an_unknown_tenant() {
+    // Arrange
+    let env = Env::start(|_| {}).await;
+    let hook = Hook::ok().await;
+    tenant(&env, "a").await;
+    tenant(&env, "b").await;
+    let theirs = env
+        .webhook(json!({"url": hook.url(), "events": ["*"], "tenant": "b"}))
+        .await;
+    let dir = env.app.data_dir().to_str().unwrap().to_owned();
+    let args = |t: &'static str| -> Vec<String> {
+        ["api-key", "create", "--name", "acme", "--tenant", t, "--data-dir", &dir]
+            .map(str::to_owned)
+            .to_vec()
+    };
+
+    // Act
+    let made = crate::support::bin::hookd_async(
+        env.app.data_dir(),
+        &args("a").iter().map(String::as_str).collect::<Vec<_>>(),
+        "",
+    )
+    .await;
+    let unknown = crate::support::bin::hookd_async(
+        env.app.data_dir(),
+        &args("nobody").iter().map(String::as_str).collect::<Vec<_>>(),
+        "",
+    )
+    .await;
+
+    // Assert
+    made.assert_success();
+    assert!(made.stderr.contains("bound to tenant a"), "{}", made.stderr);
+    let a = env.app.api(made.stdout.trim());
+    let mine = a
+        .post(
+            "/api/v1/webhooks",
+            &json!({"url": hook.url(), "events": ["*"]}),
+            StatusCode::CREATED,
+        )
+        .await;
+    assert_eq!(mine["tenant"], "a");
+    a.get(&format!("/api/v1/webhooks/{}", id(&theirs)), StatusCode::NOT_FOUND)
+        .await;
+    unknown.assert_clean_failure();
+    assert!(unknown.stderr.contains("nobody"), "{}", unknown.stderr);
+}
