@@ -345,9 +345,18 @@ async fn the_command_line_makes_a_tenant_bound_key_and_refuses_an_unknown_tenant
         .await;
     let dir = env.app.data_dir().to_str().unwrap().to_owned();
     let args = |t: &'static str| -> Vec<String> {
-        ["api-key", "create", "--name", "acme", "--tenant", t, "--data-dir", &dir]
-            .map(str::to_owned)
-            .to_vec()
+        [
+            "api-key",
+            "create",
+            "--name",
+            "acme",
+            "--tenant",
+            t,
+            "--data-dir",
+            &dir,
+        ]
+        .map(str::to_owned)
+        .to_vec()
     };
 
     // Act
@@ -359,7 +368,10 @@ async fn the_command_line_makes_a_tenant_bound_key_and_refuses_an_unknown_tenant
     .await;
     let unknown = crate::support::bin::hookd_async(
         env.app.data_dir(),
-        &args("nobody").iter().map(String::as_str).collect::<Vec<_>>(),
+        &args("nobody")
+            .iter()
+            .map(String::as_str)
+            .collect::<Vec<_>>(),
         "",
     )
     .await;
@@ -376,8 +388,11 @@ async fn the_command_line_makes_a_tenant_bound_key_and_refuses_an_unknown_tenant
         )
         .await;
     assert_eq!(mine["tenant"], "a");
-    a.get(&format!("/api/v1/webhooks/{}", id(&theirs)), StatusCode::NOT_FOUND)
-        .await;
+    a.get(
+        &format!("/api/v1/webhooks/{}", id(&theirs)),
+        StatusCode::NOT_FOUND,
+    )
+    .await;
     unknown.assert_clean_failure();
     assert!(unknown.stderr.contains("nobody"), "{}", unknown.stderr);
 }
