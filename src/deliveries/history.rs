@@ -52,6 +52,32 @@ pub async fn for_event(db: &Db, event_id: &EventId) -> Result<Vec<Delivery>> {
     .await?)
 }
 
+/// A delivery with its tenant (its event's; `None` for the team's own).
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct TenantDelivery {
+    #[sqlx(flatten)]
+    pub delivery: Delivery,
+    pub tenant: Option<TenantUid>,
+}
+
+/// These deliveries (those that still exist) with their tenants, in id order, inside an open
+/// transaction.
+pub async fn get_in(
+    conn: &mut SqliteConnection,
+    ids: &[DeliveryId],
+) -> Result<Vec<TenantDelivery>> {
+    if ids.is_empty() {
+        return Ok(vec![]);
+    }
+    Ok(sqlx::query_as(&format!(
+        "select {DELIVERY_COLUMNS}, d.tenant as tenant from deliveries d join events e on e.id = d.event_id
+         where d.id in (select value from json_each(?)) order by d.id"
+    ))
+    .bind(serde_json::to_string(ids).map_err(anyhow::Error::from)?)
+    .fetch_all(conn)
+    .await?)
+}
+
 /// An event's delivery ids in creation order, inside an open transaction (an idempotent
 /// repeat of an ingest answers with them).
 pub async fn ids_for_event(

@@ -15,8 +15,8 @@ use crate::timestamp::Timestamp;
 
 pub use store::{
     AUTO_DISABLE_AFTER, AUTO_DISABLE_DAYS, AUTO_DISABLE_MIN_FAILURES, HealthTally,
-    count_unreadable_secrets, create, delete, drop_expired_previous_secrets, enabled, get, list,
-    mark_triggered, record_health, rotate_secret, set_enabled, signing_secrets, update,
+    count_unreadable_secrets, create, delete, drop_expired_previous_secrets, enabled, get, get_in,
+    list, mark_triggered, record_health, rotate_secret, set_enabled, signing_secrets, update,
 };
 pub use validate::{RESERVED_HEADERS, TargetRules, check_url, validate};
 
@@ -280,10 +280,12 @@ pub async fn target_refusal(url: &str, targets: &impl TargetPolicy) -> Option<St
     }
 }
 
-/// `*` matches everything, `a.*` every type starting with `a.`, anything else itself.
+/// `*` matches every type except hookd's own (`hookd.…`, which an endpoint receives only when
+/// it names them or `hookd.*`: an endpoint made for the application's events should not start
+/// getting operational ones), `a.*` every type starting with `a.`, anything else itself.
 pub fn pattern_matches(pattern: &str, event_type: &str) -> bool {
     match pattern.strip_suffix(".*") {
-        _ if pattern == "*" => true,
+        _ if pattern == "*" => !crate::event_types::is_reserved(event_type),
         Some(prefix) => event_type
             .strip_prefix(prefix)
             .is_some_and(|rest| rest.starts_with('.')),
@@ -319,6 +321,16 @@ mod tests {
         assert!(pattern_matches("a.*", "a.b.c"));
         assert!(!pattern_matches("a.*", "a"));
         assert!(!pattern_matches("a.*", "ab.c"));
+    }
+
+    #[test]
+    fn only_a_named_subscription_takes_hookds_own_events() {
+        assert!(!pattern_matches("*", "hookd.delivery.failed"));
+        assert!(pattern_matches("hookd.*", "hookd.delivery.failed"));
+        assert!(pattern_matches(
+            "hookd.endpoint.disabled",
+            "hookd.endpoint.disabled"
+        ));
     }
 
     #[test]

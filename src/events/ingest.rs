@@ -45,6 +45,16 @@ impl Routing {
     /// team, for an event without one) subscribed to the type and channels. Refused when the
     /// type is not in the catalog.
     pub fn fan_out(&self, event: &NewEvent) -> Result<Vec<EndpointId>> {
+        if event_types::is_reserved(&event.event_type) {
+            return Err(Error::invalid(
+                "type",
+                format!(
+                    "{:?} is in the {} namespace, which is reserved for events hookd sends about itself.",
+                    event.event_type,
+                    event_types::RESERVED_PREFIX
+                ),
+            ));
+        }
         if !self.catalog.contains(&event.event_type) {
             return Err(Error::invalid(
                 "type",
@@ -60,6 +70,19 @@ impl Routing {
             .filter(|e| e.tenant == event.tenant && e.wants(&event.event_type, &event.channels))
             .map(|e| e.id.clone())
             .collect())
+    }
+
+    /// Where one of hookd's own events (`self_events`) goes: the enabled endpoints subscribed
+    /// to its type of the team (those without a tenant: they hear about every tenant) and of
+    /// the tenant the event is about (the tenant of the endpoint that was disabled or failed),
+    /// never another tenant's; except those `gone` (disabled since this routing was read).
+    pub fn self_event_targets(&self, event: &NewEvent, gone: &[EndpointId]) -> Vec<EndpointId> {
+        self.endpoints
+            .iter()
+            .filter(|e| e.tenant.is_none() || e.tenant == event.tenant)
+            .filter(|e| !gone.contains(&e.id) && e.wants(&event.event_type, &event.channels))
+            .map(|e| e.id.clone())
+            .collect()
     }
 
     /// A test send may use `webhook.test` or any catalog type.

@@ -34,6 +34,7 @@ mod private_targets;
 mod roles;
 mod schemathesis;
 mod secret_overlap;
+mod self_events;
 mod setup;
 mod startup;
 mod store_faults;

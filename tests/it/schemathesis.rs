@@ -139,6 +139,7 @@ impl Drop for Server {
     ignore = "schemathesis is not installed: python3 -m pip install schemathesis (see .ci/run)"
 )]
 fn schemathesis_finds_no_failure_against_the_running_binary() {
+    const TENANT: &str = "cus_42";
     // Arrange: a database with an API key, hookd serving it in its own namespace, and a few
     // objects so that routes with ids have something real to hit.
     let dir = tempfile::tempdir().unwrap();
@@ -184,23 +185,46 @@ fn schemathesis_finds_no_failure_against_the_running_binary() {
     let path = format!("/api/v1/webhooks/{endpoint}/replay");
     let replay = server.expect(202, "POST", &path, &key, replay);
     let replay = replay["id"].as_str().unwrap().to_owned();
+    server.expect(201, "POST", "/api/v1/tenants", &key, json!({"uid": TENANT}));
+    server.expect(
+        201,
+        "POST",
+        "/api/v1/tenants",
+        &key,
+        json!({"uid": "cus_43"}),
+    );
     // A cursor hookd hands out for each list (the sort key of the last row of a page), and the
     // ids of objects no route of the document creates, so that their routes reach past 404.
+    // A tenant filter names a tenant that exists (any other uid is refused with 422, as the
+    // document says), and the tenant routes address one (the delete may remove it: 404 after).
     let cursor = |key: &str| ("query.cursor", URL_SAFE_NO_PAD.encode(key));
+    let tenant = ("query.tenant", TENANT.to_owned());
+    let uid = || ("path.uid", TENANT.to_owned());
     let pinned = [
-        ("list_event_types", cursor("invoice.paid")),
-        ("list_webhooks", cursor(&endpoint)),
-        ("list_events", cursor(&event)),
-        ("list_webhook_deliveries", cursor(&delivery)),
-        ("get_event", ("path.id", event.clone())),
-        ("get_delivery", ("path.id", delivery.clone())),
-        ("retry_delivery", ("path.id", delivery.clone())),
-        ("get_replay", ("path.id", replay.clone())),
+        ("list_event_types", vec![cursor("invoice.paid")]),
+        ("list_webhooks", vec![cursor(&endpoint), tenant.clone()]),
+        ("list_events", vec![cursor(&event), tenant]),
+        ("list_webhook_deliveries", vec![cursor(&delivery)]),
+        ("list_tenants", vec![cursor(TENANT)]),
+        ("get_event", vec![("path.id", event.clone())]),
+        ("get_delivery", vec![("path.id", delivery.clone())]),
+        ("retry_delivery", vec![("path.id", delivery.clone())]),
+        ("get_replay", vec![("path.id", replay.clone())]),
+        ("get_tenant", vec![uid()]),
+        ("put_tenant", vec![uid()]),
+        ("update_tenant", vec![uid()]),
+        ("create_tenant_key", vec![uid()]),
+        ("create_portal_link", vec![uid()]),
     ];
     let mut config = std::fs::read_to_string(CONFIG).unwrap();
-    for (operation, (parameter, value)) in pinned {
+    for (operation, parameters) in pinned {
+        let parameters: Vec<String> = parameters
+            .iter()
+            .map(|(p, v)| format!("\"{p}\" = \"{v}\""))
+            .collect();
         config.push_str(&format!(
-            "\n[[operations]]\ninclude-operation-id = \"{operation}\"\nparameters = {{ \"{parameter}\" = \"{value}\" }}\n"
+            "\n[[operations]]\ninclude-operation-id = \"{operation}\"\nparameters = {{ {} }}\n",
+            parameters.join(", ")
         ));
     }
     let config_file = dir.path().join("schemathesis.toml");

@@ -131,7 +131,8 @@ async fn list_event_types(
     )))
 }
 
-/// Add an event type (or restore an archived one of the same name).
+/// Add an event type (or restore an archived one of the same name). Names starting with
+/// `hookd.` are reserved (422).
 #[utoipa::path(post, path = "/api/v1/event-types", tag = "event-types", request_body = EventTypeIn,
     responses((status = 201, description = "Created", body = EventTypeOut), Authenticated, JsonBody,
         (status = 409, description = "An active type of this name exists", body = ErrorBody)))]
@@ -163,9 +164,10 @@ async fn get_event_type(
     Ok(Json(t.into()))
 }
 
-/// Archive an event type: new events of this type are refused; history stays.
+/// Archive an event type: new events of this type are refused; history stays. hookd's own
+/// types (`hookd.…`) are built in: archiving one is a conflict.
 #[utoipa::path(delete, path = "/api/v1/event-types/{name}", tag = "event-types", params(("name" = String, Path, description = "The event type's name", pattern = r"^[a-z0-9_]+(\.[a-z0-9_]+)*$", min_length = 1, max_length = 128)),
-    responses((status = 200, description = "Archived (also when it already was)", body = EventTypeOut), Authenticated, NotFound))]
+    responses((status = 200, description = "Archived (also when it already was)", body = EventTypeOut), (status = 409, description = "One of hookd's own, built-in types", body = super::ErrorBody), Authenticated, NotFound))]
 async fn archive_event_type(
     State(state): State<AppState>,
     _: Auth<TeamWrite>,
@@ -174,9 +176,10 @@ async fn archive_event_type(
     Ok(Json(event_types::archive(&state.db, &name).await?.into()))
 }
 
-/// Change an event type's description or example, or archive or restore it.
+/// Change an event type's description or example, or archive or restore it. hookd's own types
+/// (`hookd.…`) are built in: changing one is a conflict.
 #[utoipa::path(patch, path = "/api/v1/event-types/{name}", tag = "event-types", params(("name" = String, Path, description = "The event type's name", pattern = r"^[a-z0-9_]+(\.[a-z0-9_]+)*$", min_length = 1, max_length = 128)), request_body = EventTypePatch,
-    responses((status = 200, description = "OK", body = EventTypeOut), Authenticated, JsonBody, NotFound))]
+    responses((status = 200, description = "OK", body = EventTypeOut), (status = 409, description = "One of hookd's own, built-in types", body = super::ErrorBody), Authenticated, JsonBody, NotFound))]
 async fn update_event_type(
     State(state): State<AppState>,
     _: Auth<TeamWrite>,

@@ -33,7 +33,8 @@ pub fn router() -> Router<AppState> {
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct EventIn {
-    /// An active event type of the catalog (else 422).
+    /// An active event type of the catalog (else 422); not one of hookd's own (`hookd.…`,
+    /// reserved: 422).
     #[schema(
         example = "invoice.paid",
         pattern = r"^[a-z0-9_]+(\.[a-z0-9_]+)*$",

@@ -276,6 +276,7 @@ pub struct PortalLinkIn {
     read_only: Option<bool>,
     /// How long the link can be opened: 60–604800, default 900.
     #[schema(minimum = 60, maximum = 604800)]
+    #[serde(default, deserialize_with = "crate::endpoints::whole_number")]
     expires_in_seconds: Option<i64>,
 }
 
