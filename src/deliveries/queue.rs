@@ -19,7 +19,7 @@ pub struct NewDelivery {
     pub id: DeliveryId,
     pub event_id: EventId,
     pub endpoint_id: EndpointId,
-    /// The event's, so claims and lists can go by tenant without a join.
+    /// Its endpoint's, so claims, lists and the tenant boundary go by it without a join.
     pub tenant: Option<TenantUid>,
     pub event_type: String,
     pub claimed: bool,

@@ -16,7 +16,7 @@ use crate::tenants::{Owned, TenantUid};
 use crate::timestamp::Timestamp;
 use crate::wire::BodyFields;
 
-pub use ingest::{Ingested, Routing, find_repeat, insert, insert_many};
+pub use ingest::{Ingested, Routing, Target, find_repeat, insert, insert_many};
 pub use log::{EventFilter, LogPage, PageFrom, list, log_page};
 
 pub const MAX_IDEMPOTENCY_KEY_LEN: usize = 255;

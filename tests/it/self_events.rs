@@ -170,6 +170,32 @@ async fn a_tenants_failure_goes_to_the_teams_endpoints_and_that_tenants_but_no_o
         assert_eq!(hit.json()["data"]["tenant"], "acme");
         assert_eq!(hit.json()["data"]["endpoint_id"], failing);
     }
+    // The tenant sees the event about it with its own delivery only: the delivery to the
+    // team's endpoint is the team's.
+    let event = team.hits()[0].json()["id"].as_str().unwrap().to_owned();
+    let acme_key = crate::tenants::bound_key(&env, "acme", &["all"]).await;
+    let seen_by_team = env.event(&event).await;
+    let seen_by_acme = acme_key
+        .get(&format!("/api/v1/events/{event}"), StatusCode::OK)
+        .await;
+    assert_eq!(seen_by_team["deliveries"].as_array().unwrap().len(), 2);
+    let acme_deliveries = seen_by_acme["deliveries"].as_array().unwrap();
+    assert_eq!(acme_deliveries.len(), 1, "{seen_by_acme}");
+    let team_delivery = seen_by_team["deliveries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["id"] != acme_deliveries[0]["id"])
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    acme_key
+        .get(
+            &format!("/api/v1/deliveries/{team_delivery}"),
+            StatusCode::NOT_FOUND,
+        )
+        .await;
     assert_quiet_for(QUIET, || {
         assert!(
             globex.hits().is_empty(),

@@ -244,7 +244,7 @@ async fn get_event(
 ) -> ApiResult<Json<EventOut>> {
     let id = auth.reach(&state, id).await?;
     let event = events::get(&state.db, &id).await?;
-    let fan_out = deliveries::for_event(&state.db, &id)
+    let fan_out = deliveries::for_event(&state.db, &auth.who(), &id)
         .await?
         .into_iter()
         .map(|d| DeliveryOut::new(d, None))
