@@ -12,7 +12,7 @@ mod panels;
 mod show;
 mod snippets;
 mod test_send;
-mod view;
+pub(super) mod view;
 
 use askama::Template;
 use askama_web::WebTemplate;
