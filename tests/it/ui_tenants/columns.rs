@@ -99,6 +99,16 @@ async fn the_events_log_shows_each_events_tenant_and_filters_by_one() {
         Some("/events?tenant=globex")
     );
     assert!(unknown.contains(r#"id="f-tenant-error""#), "{unknown}");
+    let shown = admin.page(&format!("/events/{acme}")).await.body;
+    let tenant = between(&shown, r#"id="event-tenant">"#, "</dd>").unwrap();
+    assert!(tenant.contains(r#"href="/tenants/acme""#), "{tenant}");
+    assert!(
+        !admin
+            .page(&format!("/events/{team}"))
+            .await
+            .body
+            .contains("event-tenant")
+    );
 }
 
 #[tokio::test]

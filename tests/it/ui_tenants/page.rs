@@ -175,6 +175,27 @@ async fn open_portal_sends_the_operator_through_a_fresh_one_time_link() {
     let (a, b) = (token(first.location()), token(second.location()));
     assert!(a.starts_with("hkp_") && b.starts_with("hkp_"), "{a} {b}");
     assert_ne!(a, b);
+    // The link opens once, for its tenant, read-write or read-only as pressed. (The portal's
+    // own entry page is tested with the portal; here the link row is redeemed directly.)
+    let db = hookd::db::open(env.app.data_dir())
+        .await
+        .expect("the database opens");
+    let grant = hookd::portal_links::redeem(&db, &a)
+        .await
+        .unwrap()
+        .expect("a live link");
+    assert_eq!((grant.tenant.as_str(), grant.read_only), ("acme", false));
+    assert_eq!(
+        hookd::portal_links::redeem(&db, &a).await.unwrap(),
+        None,
+        "once"
+    );
+    let grant = hookd::portal_links::redeem(&db, &b)
+        .await
+        .unwrap()
+        .expect("a live link");
+    assert!(grant.read_only);
+    db.close().await;
     // Without the form token the link is not minted.
     admin
         .post_form("/tenants/acme/portal", &[], StatusCode::FORBIDDEN)
