@@ -44,9 +44,6 @@ impl ApiKeysPage {
     fn tenant_field(&self) -> bool {
         self.tenants.shown() || !self.tenant.is_empty()
     }
-}
-
-impl ApiKeysPage {
     /// What a scope lets a key do, beside its checkbox.
     fn allows(&self, scope: &Scope) -> &'static str {
         match scope {

@@ -99,19 +99,15 @@ struct ListQuery {
 
 async fn list_tenants(
     State(state): State<AppState>,
-    SignedIn(ctx, _): SignedIn,
+    SignedIn(ctx, user): SignedIn,
     Query(lq): Query<ListQuery>,
 ) -> HtmlResult<ListPage> {
-    let create = ctx
-        .user
-        .as_ref()
-        .is_some_and(|u| u.is_admin())
-        .then(|| CreateFragment {
-            csrf: ctx.csrf.clone(),
-            uid: String::new(),
-            name: String::new(),
-            errors: FieldErrors::default(),
-        });
+    let create = user.is_admin().then(|| CreateFragment {
+        csrf: ctx.csrf.clone(),
+        uid: String::new(),
+        name: String::new(),
+        errors: FieldErrors::default(),
+    });
     page(&state, &ctx, lq, create).await
 }
 
