@@ -103,6 +103,7 @@ async fn tenants_are_searched_by_uid_or_name_and_paged_by_uid() {
     let by_name = admin.page("/tenants?q=initech").await.body;
     let by_uid = admin.page("/tenants?q=t2").await.body;
     let none = admin.page("/tenants?q=nobody").await.body;
+    let fragment = admin.htmx_get("/tenants?q=initech", StatusCode::OK).await;
 
     // Assert
     assert!(first.contains(r#"id="tenant-t00""#) && first.contains(r#"id="tenant-t24""#));
@@ -116,6 +117,10 @@ async fn tenants_are_searched_by_uid_or_name_and_paged_by_uid() {
     assert_eq!(by_name.matches(r#"id="tenant-t"#).count(), 1, "{by_name}");
     assert_eq!(by_uid.matches(r#"id="tenant-t"#).count(), 7, "t20…t26");
     assert!(none.contains("No tenant matches “nobody”"), "{none}");
+    // htmx swaps only the results and pushes the address.
+    assert!(!fragment.body.contains("<html"), "{}", fragment.body);
+    assert!(fragment.body.contains(r#"id="tenant-t07""#));
+    assert_eq!(fragment.header("hx-push-url"), Some("/tenants?q=initech"));
 }
 
 #[tokio::test]

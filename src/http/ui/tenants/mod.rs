@@ -17,6 +17,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde::Deserialize;
 
+use super::ctx::push_url;
 use super::paths::{self, query, with_query};
 use super::{Admin, Chrome, CsrfForm, Ctx, FormErrors, HtmlResult, SignedIn};
 use crate::endpoints::{self, TenantEndpoints};
@@ -76,16 +77,30 @@ struct CreateFragment {
     errors: FormErrors,
 }
 
+/// The table and its pager: what htmx swaps when searching or paging.
 #[derive(Template, WebTemplate)]
-#[template(path = "tenants/list.html")]
-struct ListPage {
-    chrome: Chrome,
+#[template(path = "tenants/_results.html")]
+struct ResultsFragment {
     q: String,
     rows: Vec<Row>,
     /// The next page's address.
     next: Option<String>,
     /// This is not the first page: its address.
     first: Option<String>,
+}
+
+impl ResultsFragment {
+    /// Not searching, on the first page, and nothing there: the install has no tenants.
+    fn none_at_all(&self) -> bool {
+        self.rows.is_empty() && self.q.is_empty() && self.first.is_none()
+    }
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "tenants/list.html")]
+struct ListPage {
+    chrome: Chrome,
+    results: ResultsFragment,
     /// For admins only.
     create: Option<CreateFragment>,
 }
@@ -97,18 +112,25 @@ struct ListQuery {
     after: Option<String>,
 }
 
+/// For htmx (search, paging) only the results, with the address pushed.
 async fn list_tenants(
     State(state): State<AppState>,
     SignedIn(ctx, user): SignedIn,
     Query(lq): Query<ListQuery>,
-) -> HtmlResult<ListPage> {
+) -> HtmlResult {
+    if ctx.htmx {
+        let (results, here) = results(&state, lq).await?;
+        let mut resp = results.into_response();
+        push_url(&mut resp, &here);
+        return Ok(resp);
+    }
     let create = user.is_admin().then(|| CreateFragment {
         csrf: ctx.csrf.clone(),
         uid: String::new(),
         name: String::new(),
         errors: FieldErrors::default(),
     });
-    page(&state, &ctx, lq, create).await
+    Ok(page(&state, &ctx, lq, create).await?.into_response())
 }
 
 async fn page(
@@ -116,7 +138,16 @@ async fn page(
     ctx: &Ctx,
     lq: ListQuery,
     create: Option<CreateFragment>,
-) -> HtmlResult<ListPage> {
+) -> Result<ListPage, Error> {
+    Ok(ListPage {
+        chrome: ctx.chrome("tenants", "Tenants").await,
+        results: results(state, lq).await?.0,
+        create,
+    })
+}
+
+/// A page of tenants with their counts, and its own address.
+async fn results(state: &AppState, lq: ListQuery) -> Result<(ResultsFragment, String), Error> {
     let q = lq.q.trim().to_owned();
     let after = lq.after.as_deref().and_then(TenantUid::parse);
     let mut found =
@@ -136,6 +167,7 @@ async fn page(
         }
         with_query(paths::TENANTS, &query(&pairs))
     };
+    let here = list_url(after.as_ref());
     let next = more.then(|| list_url(found.last().map(|t| &t.uid)));
     let first = after.is_some().then(|| list_url(None));
     let rows = found
@@ -146,14 +178,13 @@ async fn page(
             t,
         })
         .collect();
-    Ok(ListPage {
-        chrome: ctx.chrome("tenants", "Tenants").await,
+    let results = ResultsFragment {
         q,
         rows,
         next,
         first,
-        create,
-    })
+    };
+    Ok((results, here))
 }
 
 #[derive(Deserialize)]
