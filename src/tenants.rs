@@ -328,6 +328,32 @@ pub async fn list(
     .await?)
 }
 
+/// Does the install have any tenant? A single-team install never sees tenant columns.
+pub async fn any(db: &Db) -> Result<bool> {
+    Ok(sqlx::query_scalar("select exists (select 1 from tenants)")
+        .fetch_one(db)
+        .await?)
+}
+
+/// The tenants among `uids` that exist, by uid: what lists of endpoints, events and keys show
+/// in their tenant column.
+pub async fn by_uids(
+    db: &Db,
+    uids: &[&TenantUid],
+) -> Result<std::collections::HashMap<TenantUid, Tenant>> {
+    if uids.is_empty() {
+        return Ok(Default::default());
+    }
+    let json = serde_json::to_string(uids).map_err(anyhow::Error::from)?;
+    let rows: Vec<Tenant> = sqlx::query_as(&format!(
+        "select {COLUMNS} from tenants where uid in (select value from json_each(?))"
+    ))
+    .bind(json)
+    .fetch_all(db)
+    .await?;
+    Ok(rows.into_iter().map(|t| (t.uid.clone(), t)).collect())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -2,6 +2,7 @@
 //! dashboard form); `validate` turns it into an `EndpointSpec` or precise field errors; `store`
 //! holds the SQL, including the encrypted signing secrets.
 
+mod by_tenant;
 mod store;
 mod validate;
 
@@ -13,6 +14,7 @@ use crate::ids::EndpointId;
 use crate::tenants::{TenantUid, Visibility};
 use crate::timestamp::Timestamp;
 
+pub use by_tenant::{TenantEndpoints, count_by_tenant};
 pub use store::{
     AUTO_DISABLE_AFTER, AUTO_DISABLE_DAYS, AUTO_DISABLE_MIN_FAILURES, HealthTally,
     count_unreadable_secrets, create, delete, drop_expired_previous_secrets, enabled, get, get_in,

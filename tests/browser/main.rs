@@ -13,6 +13,7 @@ mod htmx_errors;
 mod layout;
 mod operations;
 mod phone;
+mod tenants;
 
 use std::time::Duration;
 

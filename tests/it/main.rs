@@ -51,5 +51,6 @@ mod ui_htmx_errors;
 mod ui_overview;
 mod ui_replay_preview;
 mod ui_replays;
+mod ui_tenants;
 mod ui_times;
 mod ui_wording;

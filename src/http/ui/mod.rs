@@ -19,6 +19,7 @@ mod local_time;
 pub(crate) mod overview;
 mod paths;
 mod replays;
+mod tenants;
 mod users;
 mod words;
 
@@ -63,6 +64,7 @@ pub fn router(state: AppState, sessions: SqliteStore) -> Router<AppState> {
         .merge(deliveries::router())
         .merge(events::router())
         .merge(replays::router())
+        .merge(tenants::router())
         .merge(users::router())
         .layer(session_layer)
         .layer(middleware::from_fn_with_state(

@@ -14,10 +14,11 @@ use crate::error::{Error, FieldErrors};
 use crate::event_types::EventType;
 use crate::http::PathId;
 use crate::http::ui::ctx::{push_url, replace_main};
+use crate::http::ui::tenants::column::suggestions;
 use crate::http::ui::{Admin, Chrome, CsrfForm, Ctx, FormErrors, HtmlResult, catalog, paths};
 use crate::ids::EndpointId;
 use crate::state::AppState;
-use crate::tenants::Visibility;
+use crate::tenants::{self, TenantUid, Visibility};
 
 /// The form alone: what an htmx submit gets back (422 with errors).
 #[derive(Template, WebTemplate)]
@@ -30,10 +31,19 @@ struct FormFragment {
     v: FormValues,
     catalog: Vec<EventType>,
     errors: FormErrors,
+    /// At creation the tenant can be chosen (these uids are suggested); afterwards it is shown.
+    tenant_editable: bool,
+    tenant_uids: Vec<TenantUid>,
 }
 
 impl FormFragment {
-    fn create(ctx: &Ctx, v: FormValues, catalog: Vec<EventType>, errors: FieldErrors) -> Self {
+    fn create(
+        ctx: &Ctx,
+        v: FormValues,
+        catalog: Vec<EventType>,
+        errors: FieldErrors,
+        tenant_uids: Vec<TenantUid>,
+    ) -> Self {
         FormFragment {
             csrf: ctx.csrf.clone(),
             action: paths::ENDPOINTS.into(),
@@ -42,7 +52,14 @@ impl FormFragment {
             v,
             catalog,
             errors,
+            tenant_editable: true,
+            tenant_uids,
         }
+    }
+
+    /// Offer the tenant field: the install has tenants, or one was typed.
+    fn tenant_field(&self) -> bool {
+        !self.tenant_uids.is_empty() || !self.v.tenant.is_empty()
     }
 
     fn update(
@@ -60,6 +77,8 @@ impl FormFragment {
             v,
             catalog,
             errors,
+            tenant_editable: false,
+            tenant_uids: vec![],
         }
     }
 }
@@ -95,8 +114,15 @@ pub(super) async fn new_endpoint(
     Admin(ctx, _): Admin,
 ) -> HtmlResult<FormPage> {
     let catalog = catalog::active(&state).await?;
+    let uids = suggestions(&state.db).await?;
     Ok(FormPage {
-        form: FormFragment::create(&ctx, FormValues::blank(), catalog, FieldErrors::default()),
+        form: FormFragment::create(
+            &ctx,
+            FormValues::blank(),
+            catalog,
+            FieldErrors::default(),
+            uids,
+        ),
         chrome: ctx.chrome("webhooks", "New endpoint").await,
         heading: "New endpoint".into(),
     })
@@ -121,6 +147,17 @@ pub(super) async fn create_endpoint(
         .await
     } else {
         // Report the domain's field errors too, not only the form's own.
+        if let Some(uid) = input.tenant.as_deref() {
+            match tenants::existing(&state.db, "tenant", uid).await {
+                Err(Error::Invalid(more)) => {
+                    for (k, v) in more.0 {
+                        errors.add(k, v);
+                    }
+                }
+                Err(e) => return Err(e.into()),
+                Ok(_) => {}
+            }
+        }
         let names: Vec<String> = catalog.iter().map(|t| t.name.clone()).collect();
         match endpoints::validate(input, Some(&names), endpoints::TargetPolicy::rules(&state)) {
             Err(Error::Invalid(more)) => {
@@ -155,7 +192,8 @@ pub(super) async fn create_endpoint(
         }
         Err(Error::Invalid(errors)) => {
             let v = FormValues::from_form(&form, &catalog);
-            let form = FormFragment::create(&ctx, v, catalog, errors);
+            let uids = suggestions(&state.db).await?;
+            let form = FormFragment::create(&ctx, v, catalog, errors, uids);
             Ok(form_with_errors(&ctx, "New endpoint".into(), form).await)
         }
         Err(e) => Err(e.into()),
@@ -203,7 +241,15 @@ pub(super) async fn update_endpoint(
             Ok(ctx.redirect(&paths::endpoint(&id)))
         }
         Err(Error::Invalid(errors)) => {
-            let v = FormValues::from_form(&form, &catalog);
+            let v = FormValues {
+                // The edit form does not send it: it cannot change.
+                tenant: current
+                    .tenant
+                    .as_ref()
+                    .map(ToString::to_string)
+                    .unwrap_or_default(),
+                ..FormValues::from_form(&form, &catalog)
+            };
             let form = FormFragment::update(&ctx, &id, v, catalog, errors);
             Ok(form_with_errors(&ctx, edit_title(&current), form).await)
         }
