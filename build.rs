@@ -1,19 +1,20 @@
 //! New migration files must trigger a rebuild, since `sqlx::migrate!` embeds them.
 //!
 //! It also looks for the tools some tests call (the official Standard Webhooks libraries, the
-//! OpenAPI validator, Chromium, strace) and sets one `has_…` cfg per tool found. Tests that need
-//! a missing tool are `#[cfg_attr(not(has_…), ignore = "…")]`, so `cargo test` lists them as
-//! `ignored` with the reason instead of passing without running; `tests/it/tools.rs` fails
-//! under `CI=true` when any is missing. The probe runs again when `PATH` changes or a watched
-//! install location does.
+//! OpenAPI validator, schemathesis, Chromium, strace) and sets one `has_…` cfg per tool found.
+//! Tests that need a missing tool are `#[cfg_attr(not(has_…), ignore = "…")]`, so `cargo test`
+//! lists them as `ignored` with the reason instead of passing without running;
+//! `tests/it/tools.rs` fails under `CI=true` when any is missing. The probe runs again when
+//! `PATH` changes or a watched install location does.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
-const TOOLS: [&str; 5] = [
+const TOOLS: [&str; 6] = [
     "has_python_standardwebhooks",
     "has_node_standardwebhooks",
     "has_openapi_spec_validator",
+    "has_schemathesis",
     "has_chromium",
     "has_strace",
 ];
@@ -32,7 +33,7 @@ fn main() {
     let node_dir = manifest.join("tests/receivers/node");
     watch(&node_dir.join("node_modules"));
     for dir in python_site_dirs() {
-        for module in ["standardwebhooks", "openapi_spec_validator"] {
+        for module in ["standardwebhooks", "openapi_spec_validator", "schemathesis"] {
             watch(&dir.join(module));
         }
     }
@@ -53,6 +54,14 @@ fn main() {
         (
             "has_openapi_spec_validator",
             python_imports("openapi_spec_validator"),
+        ),
+        // The CLI on PATH, and `unshare`/`nsenter`, which give the hookd it tests a network
+        // namespace of its own.
+        (
+            "has_schemathesis",
+            succeeds(Command::new("schemathesis").arg("--version"))
+                && succeeds(Command::new("unshare").arg("--version"))
+                && succeeds(Command::new("nsenter").arg("--version")),
         ),
         ("has_chromium", chromium.iter().all(|p| p.exists())),
         ("has_strace", succeeds(Command::new("strace").arg("-V"))),

@@ -141,11 +141,19 @@ fn peak_rss_mb(pid: u32) -> f64 {
 }
 
 async fn start_receiver(seen: Arc<Mutex<Seen>>) -> String {
+    start_receiver_with_delay(seen, Duration::ZERO).await
+}
+
+/// A receiver that answers each request after `delay` (a slow customer endpoint).
+async fn start_receiver_with_delay(seen: Arc<Mutex<Seen>>, delay: Duration) -> String {
     let app = axum::Router::new().fallback(
         move |uri: axum::http::Uri, headers: HeaderMap, body: Bytes| {
             let seen = seen.clone();
             async move {
                 let at = now_us();
+                if !delay.is_zero() {
+                    tokio::time::sleep(delay).await;
+                }
                 let id = headers
                     .get("webhook-id")
                     .and_then(|v| v.to_str().ok())
@@ -194,6 +202,17 @@ async fn setup(h: &Hookd, receiver: &str, endpoints: usize) {
 
 /// Sends `events` events with `CONCURRENCY` workers, or paced at `rate` events/s.
 async fn ingest(h: &Hookd, events: usize, rate: Option<u64>) -> Duration {
+    ingest_for((&h.url, &h.key), None, events, rate).await
+}
+
+/// `ingest` to the hookd at `(url, key)`, for `tenant`'s endpoints when given.
+async fn ingest_for(
+    (url, key): (&str, &str),
+    tenant: Option<&str>,
+    events: usize,
+    rate: Option<u64>,
+) -> Duration {
+    let tenant = tenant.map(str::to_owned);
     let client = reqwest::Client::builder()
         .pool_max_idle_per_host(CONCURRENCY)
         .build()
@@ -202,11 +221,12 @@ async fn ingest(h: &Hookd, events: usize, rate: Option<u64>) -> Duration {
     let start = Instant::now();
     let mut tasks = vec![];
     for _ in 0..CONCURRENCY {
-        let (client, next, url, auth) = (
+        let (client, next, url, auth, tenant) = (
             client.clone(),
             next.clone(),
-            format!("{}/api/v1/events", h.url),
-            format!("Bearer {}", h.key),
+            format!("{url}/api/v1/events"),
+            format!("Bearer {key}"),
+            tenant.clone(),
         );
         tasks.push(tokio::spawn(async move {
             loop {
@@ -218,7 +238,11 @@ async fn ingest(h: &Hookd, events: usize, rate: Option<u64>) -> Duration {
                     let due = start + Duration::from_micros(i as u64 * 1_000_000 / rate);
                     tokio::time::sleep_until(due.into()).await;
                 }
-                let body = json!({"type": "bench.event", "data": {"n": i, "sent_us": now_us()}});
+                let mut body =
+                    json!({"type": "bench.event", "data": {"n": i, "sent_us": now_us()}});
+                if let Some(t) = &tenant {
+                    body["tenant"] = json!(t);
+                }
                 let r = client
                     .post(&url)
                     .header("authorization", &auth)
@@ -331,6 +355,82 @@ async fn workload(name: &str, events: usize, endpoints: usize, rate: Option<u64>
     );
 }
 
+/// Creates tenant `uid` with `endpoints` endpoints at `receiver`/`uid`N.
+async fn tenant_with_endpoints(h: &Hookd, uid: &str, receiver: &str, endpoints: usize) {
+    let c = reqwest::Client::new();
+    let auth = format!("Bearer {}", h.key);
+    let r = c
+        .post(format!("{}/api/v1/tenants", h.url))
+        .header("authorization", &auth)
+        .json(&json!({"uid": uid}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201, "tenant");
+    for i in 0..endpoints {
+        let r = c
+            .post(format!("{}/api/v1/webhooks", h.url))
+            .header("authorization", &auth)
+            .json(&json!({"url": format!("{receiver}/{uid}{i}"), "events": ["*"], "tenant": uid}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 201);
+    }
+}
+
+/// Tenant fairness: tenant B sends 20 events/s to one fast endpoint, alone and then while
+/// tenant A floods ten slow endpoints (each answering after 200 ms, so A's work holds every
+/// delivery slot it is allowed). Prints B's ingest→receipt latency in both runs.
+async fn fairness() {
+    const B_EVENTS: usize = 200;
+    const B_RATE: u64 = 20;
+    let mut results = vec![];
+    for flood in [false, true] {
+        let slow = Arc::new(Mutex::new(Seen::default()));
+        let fast = Arc::new(Mutex::new(Seen::default()));
+        let slow_rx = start_receiver_with_delay(slow.clone(), Duration::from_millis(200)).await;
+        let fast_rx = start_receiver(fast.clone()).await;
+        let h = start_hookd().await;
+        setup(&h, &fast_rx, 0).await;
+        tenant_with_endpoints(&h, "a", &slow_rx, 10).await;
+        tenant_with_endpoints(&h, "b", &fast_rx, 1).await;
+        let flooding = flood.then(|| {
+            let (url, key) = (h.url.clone(), h.key.clone());
+            tokio::spawn(async move { ingest_for((&url, &key), Some("a"), 20_000, None).await })
+        });
+        if flood {
+            // Let A's backlog build up first.
+            tokio::time::sleep(Duration::from_secs(2)).await;
+        }
+        ingest_for((&h.url, &h.key), Some("b"), B_EVENTS, Some(B_RATE)).await;
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while fast.lock().unwrap().total < B_EVENTS as u64 && Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        let a_done = slow.lock().unwrap().total;
+        let mut lat = fast.lock().unwrap().latencies_us.clone();
+        lat.sort_unstable();
+        results.push((flood, pct(&lat, 0.50), pct(&lat, 0.99), lat.len(), a_done));
+        if let Some(f) = flooding {
+            f.abort();
+        }
+    }
+    println!(
+        "(fair): tenant B, {B_EVENTS} events at {B_RATE}/s to 1 endpoint; tenant A floods 10 endpoints answering in 200 ms"
+    );
+    for (flood, p50, p99, got, a_done) in results {
+        println!(
+            "  {}: B latency p50 {p50:.1} ms, p99 {p99:.1} ms ({got}/{B_EVENTS} received; A deliveries meanwhile: {a_done})",
+            if flood {
+                "with A's flood"
+            } else {
+                "B alone      "
+            },
+        );
+    }
+}
+
 #[tokio::main]
 async fn main() {
     let only: Vec<String> = std::env::args()
@@ -350,5 +450,8 @@ async fn main() {
     }
     if run("c") {
         workload("(c)", 10_000, 1, Some(1_000)).await;
+    }
+    if run("fair") {
+        fairness().await;
     }
 }

@@ -12,7 +12,7 @@ create table tenants (
 
 alter table endpoints add column tenant text references tenants (uid) on delete cascade;
 alter table events add column tenant text references tenants (uid) on delete cascade;
-alter table deliveries add column tenant text;      -- the event's, for per-tenant claims and lists
+alter table deliveries add column tenant text;      -- its endpoint's, for per-tenant claims and lists
 alter table api_keys add column tenant text references tenants (uid) on delete cascade;
 
 create index endpoints_tenant on endpoints (tenant, id) where tenant is not null;

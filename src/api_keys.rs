@@ -263,6 +263,18 @@ pub async fn list(db: &Db) -> Result<Vec<ApiKey>> {
     Ok(rows.into_iter().map(ApiKey::from).collect())
 }
 
+/// One tenant's keys, as `list` orders them.
+pub async fn list_of_tenant(db: &Db, tenant: &TenantUid) -> Result<Vec<ApiKey>> {
+    let rows: Vec<Row> = sqlx::query_as(
+        "select id, name, prefix, scopes, tenant, created_at, last_used_at, revoked_at from api_keys
+         where tenant = ? order by revoked_at is not null, created_at desc",
+    )
+    .bind(tenant)
+    .fetch_all(db)
+    .await?;
+    Ok(rows.into_iter().map(ApiKey::from).collect())
+}
+
 pub async fn revoke(db: &Db, id: &ApiKeyId) -> Result<()> {
     let done = sqlx::query("update api_keys set revoked_at = coalesce(revoked_at, ?) where id = ?")
         .bind(Timestamp::now())

@@ -40,6 +40,9 @@ impl App {
         config.validate()?;
         let db = db::open_with(&config.data_dir, config.durability).await?;
         let keyring = Keyring::load_or_create(&config.data_dir, config.secret_key.as_deref())?;
+        crate::self_events::seed_catalog(&db)
+            .await
+            .context("cannot put hookd's own event types in the catalog")?;
         delivery::metrics::handle();
         let unreadable = crate::endpoints::count_unreadable_secrets(&db, &keyring).await?;
         if unreadable > 0 {

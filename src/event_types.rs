@@ -10,6 +10,21 @@ use crate::timestamp::Timestamp;
 pub const MAX_NAME_LEN: usize = 128;
 pub const MAX_DESCRIPTION_LEN: usize = 1000;
 pub const MAX_EXAMPLE_BYTES: usize = 64 * 1024;
+/// hookd's own events (`self_events`) live under this prefix: built in, never created,
+/// edited, archived or ingested by anyone else.
+pub const RESERVED_PREFIX: &str = "hookd.";
+
+/// Is `name` in hookd's own namespace?
+pub fn is_reserved(name: &str) -> bool {
+    name.starts_with(RESERVED_PREFIX)
+}
+
+/// Why a built-in type cannot be changed.
+fn built_in(name: &str) -> Error {
+    Error::Conflict(format!(
+        "{name} is one of hookd's own event types: it is built in and cannot be edited or archived."
+    ))
+}
 
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
 pub struct EventType {
@@ -29,6 +44,10 @@ impl EventType {
     fn with_flags(mut self) -> Self {
         self.archived = self.archived_at.is_some();
         self
+    }
+    /// One of hookd's own types: built in, not editable.
+    pub fn is_built_in(&self) -> bool {
+        is_reserved(&self.name)
     }
     pub fn example_pretty(&self) -> String {
         self.example
@@ -63,6 +82,13 @@ impl NewEventType {
             errors.add(
                 "name",
                 "Use lowercase letters, digits and underscores, in dot-separated parts (e.g. invoice.paid), at most 128 characters.",
+            );
+        } else if is_reserved(&self.name) {
+            errors.add(
+                "name",
+                format!(
+                    "Names starting with {RESERVED_PREFIX} are reserved for hookd's own events."
+                ),
             );
         }
         check_details(&mut errors, Some(&self.description), self.example.as_ref());
@@ -178,6 +204,9 @@ pub async fn active_names(conn: impl sqlx::SqliteExecutor<'_>) -> Result<Vec<Str
 
 /// Applies `changes` to the type `name`; archiving keeps the first archive time.
 pub async fn update(db: &Db, name: &str, changes: EventTypeChanges) -> Result<EventType> {
+    if is_reserved(name) && get(db, name).await?.is_some() {
+        return Err(built_in(name));
+    }
     changes.validate().into_result()?;
     let now = Timestamp::now();
     let example = changes
@@ -202,6 +231,30 @@ pub async fn update(db: &Db, name: &str, changes: EventTypeChanges) -> Result<Ev
     .await?;
     row.map(EventType::with_flags)
         .ok_or(Error::NotFound("event type"))
+}
+
+/// Writes a built-in type as this binary describes it, active (`self_events::seed_catalog`).
+pub async fn put_built_in(
+    db: &Db,
+    name: &str,
+    description: &str,
+    example: &serde_json::Value,
+) -> Result<()> {
+    let now = Timestamp::now();
+    sqlx::query(
+        "insert into event_types (name, description, example, created_at, updated_at) values (?1, ?2, ?3, ?4, ?4)
+         on conflict (name) do update set description = excluded.description, example = excluded.example,
+             archived_at = null, updated_at = excluded.updated_at
+           where event_types.description is not excluded.description or event_types.example is not excluded.example
+             or event_types.archived_at is not null",
+    )
+    .bind(name)
+    .bind(description)
+    .bind(example.to_string())
+    .bind(now)
+    .execute(db)
+    .await?;
+    Ok(())
 }
 
 pub async fn archive(db: &Db, name: &str) -> Result<EventType> {
@@ -239,5 +292,22 @@ mod tests {
         ] {
             assert!(!is_valid_name(bad), "{bad}");
         }
+    }
+
+    #[test]
+    fn the_hookd_namespace_cannot_be_created() {
+        let new = NewEventType {
+            name: "hookd.anything".into(),
+            description: String::new(),
+            example: None,
+        };
+        assert!(
+            new.validate()
+                .0
+                .iter()
+                .any(|(k, v)| k == "name" && v.contains("reserved"))
+        );
+        assert!(is_reserved("hookd.delivery.failed"));
+        assert!(!is_reserved("hookdx.a") && !is_reserved("hookd"));
     }
 }

@@ -4,7 +4,8 @@
 //! - leaves: `ids`, `error`, `config`, `timestamp`, and the pure policies `ssrf` (which
 //!   addresses may be targets), `retry_schedule` and `wire` (header and body field names of
 //!   deliveries); `db` and `crypto` use only leaves;
-//! - domain: `tenants` (below the others: they use its `Visibility`), `endpoints`, `event_types`, `events`, `deliveries`, `replays`, `stats`, `users`,
+//! - domain: `tenants` (below the others: they use its `Visibility`), `endpoints`,
+//!   `event_types`, `events`, `deliveries`, `self_events`, `replays`, `stats`, `users`,
 //!   `api_keys` — types, rules and the SQL of the tables each owns; they never import
 //!   `delivery`, `http`, `state` or `app`, nor axum, askama or reqwest;
 //! - `delivery`: the engine (group-commit writer, dispatcher, attempts, reqwest); callers hold
@@ -50,6 +51,9 @@ pub mod portal_links;
 pub mod replays;
 /// When to retry a failed attempt: the schedule, jitter and `Retry-After` (pure).
 pub mod retry_schedule;
+/// Events about hookd itself (`hookd.endpoint.disabled`, `hookd.delivery.failed`): payloads,
+/// catalog entries and the rule that keeps them from looping.
+pub mod self_events;
 /// SSRF classification: which addresses a webhook may be sent to (pure).
 pub mod ssrf;
 /// Shared handler state.

@@ -12,6 +12,7 @@ use sqlx::SqliteConnection;
 use crate::db::Db;
 use crate::error::Result;
 use crate::ids::EndpointId;
+use crate::tenants::TenantUid;
 use crate::timestamp::Timestamp;
 
 const HOUR_MS: i64 = 3_600_000;
@@ -242,6 +243,57 @@ pub async fn hourly(
         slot(&mut out, (hours, first), id, hour).failed_attempts = failed_attempts;
     }
     Ok(out)
+}
+
+/// A tenant's deliveries over a window, summed over its endpoints, each counted once by its
+/// current state.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct TenantDeliveries {
+    pub succeeded: i64,
+    pub failed: i64,
+    /// Still pending after a failed attempt.
+    pub retrying: i64,
+}
+
+impl TenantDeliveries {
+    /// As `WindowStats::success_rate`: retrying counts against it.
+    pub fn success_rate(&self) -> Option<f64> {
+        success_rate(self.succeeded, self.failed + self.retrying)
+    }
+}
+
+/// For each of `uids`, the deliveries created in the last `hours` hours up to the current one
+/// (the overview's window); tenants without any are left out.
+pub async fn by_tenant(
+    db: &Db,
+    uids: &[&TenantUid],
+    now: Timestamp,
+    hours: usize,
+) -> Result<HashMap<TenantUid, TenantDeliveries>> {
+    if uids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let first = hour_of(now) - (hours as i64 - 1) * HOUR_MS;
+    let rows: Vec<(TenantUid, i64, i64, i64)> = sqlx::query_as(
+        "select e.tenant, sum(h.succeeded), sum(h.failed), sum(h.retrying)
+         from endpoints e join endpoint_delivery_hourly h on h.endpoint_id = e.id and h.hour >= ?2
+         where e.tenant in (select value from json_each(?1)) group by e.tenant",
+    )
+    .bind(serde_json::to_string(uids).map_err(anyhow::Error::from)?)
+    .bind(first)
+    .fetch_all(db)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(uid, succeeded, failed, retrying)| {
+            let d = TenantDeliveries {
+                succeeded,
+                failed,
+                retrying,
+            };
+            (uid, d)
+        })
+        .collect())
 }
 
 /// Drops roll-ups of hours before `cutoff`.

@@ -281,10 +281,13 @@ pub async fn holdings(db: &Db, uid: &TenantUid) -> Result<Holdings> {
 /// keys and portal links; returns the endpoints that went, so the engine can forget them.
 pub async fn delete(db: &Db, uid: &TenantUid) -> Result<Vec<EndpointId>> {
     let mut tx = db.begin().await?;
-    let gone: Vec<EndpointId> = sqlx::query_scalar("select id from endpoints where tenant = ?")
-        .bind(uid)
-        .fetch_all(&mut *tx)
-        .await?;
+    // Writing first: a transaction that reads first cannot take the write lock later while the
+    // engine writes (SQLite answers "database is locked" instead of waiting).
+    let gone: Vec<EndpointId> =
+        sqlx::query_scalar("delete from endpoints where tenant = ? returning id")
+            .bind(uid)
+            .fetch_all(&mut *tx)
+            .await?;
     let done = sqlx::query("delete from tenants where uid = ?")
         .bind(uid)
         .execute(&mut *tx)
@@ -323,6 +326,32 @@ pub async fn list(
     .bind(limit)
     .fetch_all(db)
     .await?)
+}
+
+/// Does the install have any tenant? A single-team install never sees tenant columns.
+pub async fn any(db: &Db) -> Result<bool> {
+    Ok(sqlx::query_scalar("select exists (select 1 from tenants)")
+        .fetch_one(db)
+        .await?)
+}
+
+/// The tenants among `uids` that exist, by uid: what lists of endpoints, events and keys show
+/// in their tenant column.
+pub async fn by_uids(
+    db: &Db,
+    uids: &[&TenantUid],
+) -> Result<std::collections::HashMap<TenantUid, Tenant>> {
+    if uids.is_empty() {
+        return Ok(Default::default());
+    }
+    let json = serde_json::to_string(uids).map_err(anyhow::Error::from)?;
+    let rows: Vec<Tenant> = sqlx::query_as(&format!(
+        "select {COLUMNS} from tenants where uid in (select value from json_each(?))"
+    ))
+    .bind(json)
+    .fetch_all(db)
+    .await?;
+    Ok(rows.into_iter().map(|t| (t.uid.clone(), t)).collect())
 }
 
 #[cfg(test)]

@@ -4,6 +4,7 @@
 use crate::db::Db;
 use crate::error::Result;
 use crate::ids::{DeliveryId, EndpointId};
+use crate::tenants::TenantUid;
 use crate::timestamp::Timestamp;
 
 /// One attempt's time and outcome, for the response-time chart.
@@ -90,6 +91,24 @@ pub async fn recent_failures(
     ))
     .bind(limit)
     .bind(endpoint_id)
+    .fetch_all(db)
+    .await?)
+}
+
+/// The newest failed attempts to any of one tenant's endpoints.
+pub async fn recent_tenant_failures(
+    db: &Db,
+    tenant: &TenantUid,
+    limit: u32,
+) -> Result<Vec<Failure>> {
+    Ok(sqlx::query_as(
+        "select a.delivery_id, a.endpoint_id, e.type as event_type, a.started_at, a.response_status, a.error
+         from attempts a join deliveries d on d.id = a.delivery_id join events e on e.id = d.event_id
+         where a.succeeded = 0 and a.endpoint_id in (select id from endpoints where tenant = ?1)
+         order by a.started_at desc limit ?2",
+    )
+    .bind(tenant)
+    .bind(limit)
     .fetch_all(db)
     .await?)
 }

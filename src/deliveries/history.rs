@@ -7,12 +7,12 @@ use super::{ATTEMPT_COLUMNS, Attempt, DELIVERY_COLUMNS, Delivery, Status};
 use crate::db::Db;
 use crate::error::{Error, Result};
 use crate::ids::{DeliveryId, EndpointId, EventId};
-use crate::tenants::{Owned, TenantUid};
+use crate::tenants::{Owned, TenantUid, Visibility};
 use crate::timestamp::Timestamp;
 
 /// A delivery and its attempts (oldest first), read in one transaction so both come from the
 /// same commit (an outcome updates the delivery and adds its attempt together).
-/// A delivery belongs to its event's tenant (copied onto the row).
+/// A delivery belongs to its endpoint's tenant (copied onto the row).
 impl Owned for DeliveryId {
     async fn owner(&self, db: &Db) -> Result<Option<Option<TenantUid>>> {
         Ok(
@@ -43,12 +43,42 @@ pub async fn with_attempts(db: &Db, id: &DeliveryId) -> Result<(Delivery, Vec<At
     Ok((d, attempts))
 }
 
-pub async fn for_event(db: &Db, event_id: &EventId) -> Result<Vec<Delivery>> {
+/// An event's deliveries that `who` may see (an event about a tenant may also have gone to the
+/// team's own endpoints; the tenant does not see those).
+pub async fn for_event(db: &Db, who: &Visibility, event_id: &EventId) -> Result<Vec<Delivery>> {
     Ok(sqlx::query_as(&format!(
-        "select {DELIVERY_COLUMNS} from deliveries d join events e on e.id = d.event_id where d.event_id = ? order by d.id"
+        "select {DELIVERY_COLUMNS} from deliveries d join events e on e.id = d.event_id
+         where d.event_id = ?1 and (?2 is null or d.tenant = ?2) order by d.id"
     ))
     .bind(event_id)
+    .bind(who.tenant())
     .fetch_all(db)
+    .await?)
+}
+
+/// A delivery with its tenant (its endpoint's; `None` for the team's own).
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct TenantDelivery {
+    #[sqlx(flatten)]
+    pub delivery: Delivery,
+    pub tenant: Option<TenantUid>,
+}
+
+/// These deliveries (those that still exist) with their tenants, in id order, inside an open
+/// transaction.
+pub async fn get_in(
+    conn: &mut SqliteConnection,
+    ids: &[DeliveryId],
+) -> Result<Vec<TenantDelivery>> {
+    if ids.is_empty() {
+        return Ok(vec![]);
+    }
+    Ok(sqlx::query_as(&format!(
+        "select {DELIVERY_COLUMNS}, d.tenant as tenant from deliveries d join events e on e.id = d.event_id
+         where d.id in (select value from json_each(?)) order by d.id"
+    ))
+    .bind(serde_json::to_string(ids).map_err(anyhow::Error::from)?)
+    .fetch_all(conn)
     .await?)
 }
 

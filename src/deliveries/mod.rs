@@ -18,14 +18,18 @@ use crate::timestamp::Timestamp;
 
 pub use activity::{
     AttemptPoint, Failure, oldest_pending, pending_summary, recent_attempts, recent_failures,
+    recent_tenant_failures,
 };
 pub use fan_out::{FanOutRow, FanOutSummary, fan_out, fan_out_summaries};
-pub use history::{DeliveryFilter, for_event, ids_for_event, list, prune_batch, with_attempts};
+pub use history::{
+    DeliveryFilter, TenantDelivery, for_event, get_in, ids_for_event, list, prune_batch,
+    with_attempts,
+};
 pub use queue::{
     Job, NewDelivery, claim_due, claim_one, count_failed_since, insert_pending, next_due_at,
     release, requeue_failed,
 };
-pub use record::record;
+pub use record::{Recorded, record};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, sqlx::Type)]
 #[serde(rename_all = "lowercase")]

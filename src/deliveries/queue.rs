@@ -19,7 +19,7 @@ pub struct NewDelivery {
     pub id: DeliveryId,
     pub event_id: EventId,
     pub endpoint_id: EndpointId,
-    /// The event's, so claims and lists can go by tenant without a join.
+    /// Its endpoint's, so claims, lists and the tenant boundary go by it without a join.
     pub tenant: Option<TenantUid>,
     pub event_type: String,
     pub claimed: bool,
@@ -58,10 +58,12 @@ pub struct Job {
     pub event_data: String,
     pub event_created_at: Timestamp,
     pub endpoint_id: EndpointId,
+    /// The tenant the delivery belongs to: the dispatcher shares its slots between tenants.
+    pub tenant: Option<TenantUid>,
 }
 
 const JOB_SELECT: &str = "select d.id as delivery_id, d.attempts, d.event_id, e.type as event_type, e.data as event_data,
-        e.created_at as event_created_at, d.endpoint_id
+        e.created_at as event_created_at, d.endpoint_id, d.tenant
      from deliveries d join events e on e.id = d.event_id";
 
 /// Claims up to `limit` due deliveries, at most `per_endpoint` from any endpoint and at most
@@ -75,14 +77,16 @@ pub async fn claim_due(
 ) -> Result<Vec<Job>> {
     // Seek per endpoint (index deliveries_due_endpoint) rather than walking the due rows in time
     // order: that walk passes every row of full or disabled endpoints, and a large backlog
-    // there made each claim scan it all. Each eligible endpoint gets an equal share.
+    // there made each claim scan it all. Each tenant with due work (the team counts as one) gets
+    // an equal share, split equally between its eligible endpoints, so a tenant's flood or its
+    // many endpoints cannot crowd out another tenant's deliveries.
     let full: Vec<&EndpointId> = room
         .iter()
         .filter(|(_, r)| **r == 0)
         .map(|(id, _)| id)
         .collect();
-    let eligible: Vec<EndpointId> = sqlx::query_scalar(
-        "select e.id from endpoints e
+    let eligible: Vec<(EndpointId, Option<TenantUid>)> = sqlx::query_as(
+        "select e.id, e.tenant from endpoints e
          where e.enabled = 1 and e.id not in (select value from json_each(?2))
            and exists (select 1 from deliveries d where d.endpoint_id = e.id and d.status = 'pending'
                        and d.claimed_at is null and d.next_attempt_at <= ?1)",
@@ -94,9 +98,16 @@ pub async fn claim_due(
     if eligible.is_empty() {
         return Ok(vec![]);
     }
-    let share = limit.div_ceil(eligible.len() as u32).min(per_endpoint);
+    let mut per_tenant: HashMap<Option<&TenantUid>, u32> = HashMap::new();
+    for (_, tenant) in &eligible {
+        *per_tenant.entry(tenant.as_ref()).or_default() += 1;
+    }
+    let tenant_share = limit.div_ceil(per_tenant.len() as u32);
     let mut ids: Vec<DeliveryId> = Vec::new();
-    for endpoint_id in &eligible {
+    for (endpoint_id, tenant) in &eligible {
+        let share = tenant_share
+            .div_ceil(per_tenant[&tenant.as_ref()])
+            .min(per_endpoint);
         let take = room.get(endpoint_id).map_or(share, |r| share.min(*r));
         ids.extend(
             sqlx::query_scalar::<_, DeliveryId>(

@@ -6,20 +6,28 @@ use sqlx::SqliteConnection;
 use super::{Next, Outcome, Status};
 use crate::endpoints;
 use crate::error::Result;
-use crate::ids::{AttemptId, EndpointId};
+use crate::ids::{AttemptId, DeliveryId, EndpointId};
 use crate::stats;
 use crate::timestamp::Timestamp;
 
+/// What a batch of outcomes changed that hookd reports as its own events (`self_events`).
+#[derive(Debug, Default)]
+pub struct Recorded {
+    /// Endpoints the batch auto-disabled.
+    pub disabled: Vec<EndpointId>,
+    /// Deliveries that ran out of retries.
+    pub failed: Vec<DeliveryId>,
+}
+
 /// Records attempts, moves deliveries and hourly roll-ups on, in a few statements for the whole
 /// batch (each statement is a round trip to SQLite's thread), then the endpoints' health.
-/// Returns the endpoints that this batch auto-disabled.
 pub async fn record(
     conn: &mut SqliteConnection,
     outcomes: &[Outcome],
     now: Timestamp,
-) -> Result<Vec<EndpointId>> {
+) -> Result<Recorded> {
     if outcomes.is_empty() {
-        return Ok(vec![]);
+        return Ok(Recorded::default());
     }
     let rows: Vec<serde_json::Value> = outcomes
         .iter()
@@ -76,7 +84,13 @@ pub async fn record(
         })
         .collect();
     stats::add(&mut *conn, now, &samples).await?;
-    endpoints::record_health(conn, health(outcomes), now).await
+    let disabled = endpoints::record_health(conn, health(outcomes), now).await?;
+    let failed = outcomes
+        .iter()
+        .filter(|o| o.next == Next::Failed)
+        .map(|o| o.delivery_id.clone())
+        .collect();
+    Ok(Recorded { disabled, failed })
 }
 
 /// Each endpoint's outcomes folded in batch order (a success ends the failure streak).

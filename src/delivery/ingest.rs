@@ -9,7 +9,7 @@ use sqlx::SqliteConnection;
 use super::budget::{Budget, Held};
 use crate::deliveries::{self, Job};
 use crate::error::Result;
-use crate::events::{self, Ingested, NewEvent};
+use crate::events::{self, Ingested, NewEvent, Target};
 use crate::ids::{DeliveryId, EndpointId};
 use crate::timestamp::Timestamp;
 
@@ -36,7 +36,7 @@ impl Inserts {
     fn push(
         &mut self,
         event: NewEvent,
-        targets: &[EndpointId],
+        targets: &[Target],
         claimed: bool,
     ) -> (Vec<DeliveryId>, Vec<Job>) {
         let ids: Vec<DeliveryId> = targets.iter().map(|_| DeliveryId::generate()).collect();
@@ -44,14 +44,15 @@ impl Inserts {
             true => ids
                 .iter()
                 .zip(targets)
-                .map(|(id, endpoint_id)| Job {
+                .map(|(id, target)| Job {
                     delivery_id: id.clone(),
                     attempts: 0,
                     event_id: event.id.clone(),
                     event_type: event.event_type.clone(),
                     event_data: event.data.get().to_owned(),
                     event_created_at: event.created_at,
-                    endpoint_id: endpoint_id.clone(),
+                    endpoint_id: target.endpoint.clone(),
+                    tenant: target.tenant.clone(),
                 })
                 .collect(),
             false => vec![],
@@ -60,16 +61,17 @@ impl Inserts {
             .extend(
                 ids.iter()
                     .zip(targets)
-                    .map(|(id, endpoint_id)| deliveries::NewDelivery {
+                    .map(|(id, target)| deliveries::NewDelivery {
                         id: id.clone(),
                         event_id: event.id.clone(),
-                        endpoint_id: endpoint_id.clone(),
-                        tenant: event.tenant.clone(),
+                        endpoint_id: target.endpoint.clone(),
+                        tenant: target.tenant.clone(),
                         event_type: event.event_type.clone(),
                         claimed,
                     }),
             );
-        self.triggered.extend(targets.iter().cloned());
+        self.triggered
+            .extend(targets.iter().map(|t| t.endpoint.clone()));
         self.events.push(event);
         (ids, jobs)
     }
@@ -82,7 +84,7 @@ pub async fn fan_out(
     conn: &mut SqliteConnection,
     inserts: &mut Inserts,
     event: NewEvent,
-    targets: Vec<EndpointId>,
+    targets: Vec<Target>,
     budget: &Budget,
     now: Timestamp,
 ) -> Result<(Ingested, Vec<Held>)> {
@@ -122,6 +124,11 @@ pub async fn fan_out(
 /// Stores a test event with one delivery to `endpoint`, born claimed: the caller attempts it
 /// inline, outside the dispatcher and its budget.
 pub fn send_to(inserts: &mut Inserts, event: NewEvent, endpoint: EndpointId) -> Job {
-    let (_, mut jobs) = inserts.push(event, &[endpoint], true);
+    // A test event takes its endpoint's tenant (`send_test`), so the delivery does too.
+    let target = Target {
+        endpoint,
+        tenant: event.tenant.clone(),
+    };
+    let (_, mut jobs) = inserts.push(event, &[target], true);
     jobs.pop().expect("one target, one job")
 }

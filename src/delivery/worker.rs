@@ -13,6 +13,7 @@ use super::budget::{Budget, Held};
 use super::writer::Op;
 use crate::deliveries::{self, Next};
 use crate::ids::{DeliveryId, EndpointId};
+use crate::tenants::TenantUid;
 use crate::timestamp::Timestamp;
 /// Jobs held per endpoint in memory; the rest wait in the table.
 const ENDPOINT_QUEUE_CAP: usize = 1000;
@@ -27,6 +28,8 @@ struct Dispatcher {
     shared: Shared,
     queues: HashMap<EndpointId, VecDeque<Held>>,
     running: HashMap<EndpointId, usize>,
+    /// Attempts running per tenant (`None`: the team's own).
+    tenant_running: HashMap<Option<TenantUid>, usize>,
     in_flight: usize,
     max_in_flight: usize,
     per_endpoint: usize,
@@ -61,6 +64,7 @@ pub async fn run(shared: Shared, mut w: Wiring) {
         shared,
         queues: HashMap::new(),
         running: HashMap::new(),
+        tenant_running: HashMap::new(),
         in_flight: 0,
         max_in_flight: w.max_in_flight,
         per_endpoint: w.per_endpoint,
@@ -156,38 +160,55 @@ impl Dispatcher {
         if let Some(n) = self.running.get_mut(&held.job.endpoint_id) {
             *n -= 1;
         }
+        if let Some(n) = self.tenant_running.get_mut(&held.job.tenant) {
+            *n -= 1;
+            if *n == 0 {
+                self.tenant_running.remove(&held.job.tenant);
+            }
+        }
         self.active.remove(&held.job.delivery_id);
     }
 
     /// Starts queued jobs, round-robin over endpoints, while slots are free.
     ///
-    /// Fairness: an endpoint that already has attempts running may not take the last quarter of
-    /// the global slots, which stay for endpoints with nothing running; so several hanging
-    /// endpoints together cannot starve a healthy one for a whole timeout.
+    /// Fairness: the last quarter of the global slots is kept for those below their share. An
+    /// endpoint that already has attempts running may not take it, so several hanging endpoints
+    /// together cannot starve a healthy one for a whole timeout; nor may a tenant already
+    /// holding its fair share of the slots (all slots / tenants with work), so one tenant's
+    /// flood over many endpoints cannot delay another tenant's deliveries.
     fn start_what_fits(&mut self) {
         let shared_slots = (self.max_in_flight - self.max_in_flight / 4).max(1);
         let mut progress = true;
         while progress && self.in_flight < self.max_in_flight {
             progress = false;
-            let ids: Vec<EndpointId> = self
+            let ids: Vec<(EndpointId, Option<TenantUid>)> = self
                 .queues
                 .iter()
-                .filter(|(_, q)| !q.is_empty())
-                .map(|(k, _)| k.clone())
+                .filter_map(|(k, q)| q.front().map(|h| (k.clone(), h.job.tenant.clone())))
                 .collect();
-            for id in ids {
+            let mut tenants: HashSet<&Option<TenantUid>> = self.tenant_running.keys().collect();
+            tenants.extend(ids.iter().map(|(_, t)| t));
+            let fair_share = self.max_in_flight.div_ceil(tenants.len().max(1));
+            for (id, tenant) in &ids {
                 if self.in_flight >= self.max_in_flight {
                     break;
                 }
-                let running = self.running.entry(id.clone()).or_default();
-                if *running >= self.per_endpoint || (*running > 0 && self.in_flight >= shared_slots)
+                let running = self.running.get(id).copied().unwrap_or(0);
+                let tenant_running = self.tenant_running.get(tenant).copied().unwrap_or(0);
+                let reserved = self.in_flight >= shared_slots;
+                if running >= self.per_endpoint
+                    || (reserved && (running > 0 || tenant_running >= fair_share))
                 {
                     continue;
                 }
-                let Some(held) = self.queues.get_mut(&id).and_then(VecDeque::pop_front) else {
+                let Some(held) = self.queues.get_mut(id).and_then(VecDeque::pop_front) else {
                     continue;
                 };
-                *running += 1;
+                *self.running.entry(id.clone()).or_default() += 1;
+                *self
+                    .tenant_running
+                    .entry(held.job.tenant.clone())
+                    .or_default() += 1;
                 self.in_flight += 1;
                 progress = true;
                 let shared = self.shared.clone();

@@ -19,6 +19,7 @@ use crate::error::{Error, Result};
 use crate::events::{Ingested, NewEvent, Routing};
 use crate::ids::{DeliveryId, EndpointId, ReplayId};
 use crate::replays;
+use crate::self_events;
 use crate::timestamp::Timestamp;
 
 /// Most operations folded into one transaction.
@@ -236,6 +237,8 @@ struct Pending {
     released: Vec<DeliveryId>,
     /// Endpoints the recorded outcomes auto-disabled.
     disabled: Vec<EndpointId>,
+    /// Deliveries of hookd's own events, handed to the dispatcher once committed.
+    held: Vec<Held>,
 }
 
 impl Pending {
@@ -246,14 +249,38 @@ impl Pending {
         Ok(self.routing.as_ref().expect("just loaded"))
     }
 
-    /// Writes the gathered inserts and outcomes, before anything that reads the table.
-    async fn settle(&mut self, conn: &mut SqliteConnection, now: Timestamp) -> Result<()> {
+    /// Writes the gathered inserts and outcomes, before anything that reads the table, and
+    /// the events about hookd itself those outcomes cause (in the same transaction: they are
+    /// stored exactly when their cause is, and written again with it if this batch fails).
+    async fn settle(
+        &mut self,
+        conn: &mut SqliteConnection,
+        budget: &Budget,
+        now: Timestamp,
+    ) -> Result<()> {
         self.inserts.flush(conn, now).await?;
         let outcomes = std::mem::take(&mut self.outcomes);
         let recorded = deliveries::record(conn, &outcomes, now).await;
         self.written.extend(outcomes);
-        self.disabled.extend(recorded?);
-        Ok(())
+        let recorded = recorded?;
+        self.disabled.extend(recorded.disabled.iter().cloned());
+        let events = self_events::gather(conn, &recorded, now).await?;
+        if events.is_empty() {
+            return Ok(());
+        }
+        let gone = self.disabled.clone();
+        for event in events {
+            let targets = self.routing(conn).await?.self_event_targets(&event, &gone);
+            // Stored only when someone listens: an install that subscribes to none of them
+            // writes nothing more per failure.
+            if targets.is_empty() {
+                continue;
+            }
+            let (_, held) =
+                ingest::fan_out(conn, &mut self.inserts, event, targets, budget, now).await?;
+            self.held.extend(held);
+        }
+        self.inserts.flush(conn, now).await
     }
 }
 
@@ -281,7 +308,7 @@ async fn run_batch(
         for op in ops.by_ref() {
             replies.push(apply(&mut tx, &mut pending, op, &handoff.budget, now).await?);
         }
-        pending.settle(&mut tx, now).await?;
+        pending.settle(&mut tx, &handoff.budget, now).await?;
         if !pending.inserts.triggered.is_empty() {
             let ids: Vec<EndpointId> = pending.inserts.triggered.drain().collect();
             endpoints::mark_triggered(&mut tx, &ids, now).await?;
@@ -328,6 +355,12 @@ async fn run_batch(
     if committed && !pending.disabled.is_empty() {
         on_disabled(&pending.disabled);
     }
+    if committed {
+        for job in std::mem::take(&mut pending.held) {
+            let _ = handoff.jobs.send(job);
+        }
+    }
+    // Otherwise dropping the held jobs gives their budget back.
     for reply in replies {
         match reply {
             Reply::Ingest(tx, result, held) => {
@@ -409,17 +442,17 @@ async fn apply(
             room,
             reply,
         } => {
-            pending.settle(tx, now).await?;
+            pending.settle(tx, budget, now).await?;
             let jobs = deliveries::claim_due(tx, now, limit, per_endpoint, &room).await;
             Reply::Claim(reply, jobs)
         }
         Op::ClaimOne { id, reply } => {
-            pending.settle(tx, now).await?;
+            pending.settle(tx, budget, now).await?;
             Reply::ClaimOne(reply, deliveries::claim_one(tx, &id, now).await)
         }
         Op::Release { ids } => {
             pending.released.extend(ids.iter().cloned());
-            pending.settle(tx, now).await?;
+            pending.settle(tx, budget, now).await?;
             deliveries::release(tx, Some(&ids)).await?;
             Reply::Done(None, None) // nobody waits on a release
         }

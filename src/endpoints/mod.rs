@@ -2,6 +2,7 @@
 //! dashboard form); `validate` turns it into an `EndpointSpec` or precise field errors; `store`
 //! holds the SQL, including the encrypted signing secrets.
 
+mod by_tenant;
 mod store;
 mod validate;
 
@@ -13,10 +14,11 @@ use crate::ids::EndpointId;
 use crate::tenants::{TenantUid, Visibility};
 use crate::timestamp::Timestamp;
 
+pub use by_tenant::{TenantEndpoints, count_by_tenant};
 pub use store::{
     AUTO_DISABLE_AFTER, AUTO_DISABLE_DAYS, AUTO_DISABLE_MIN_FAILURES, HealthTally,
-    count_unreadable_secrets, create, delete, drop_expired_previous_secrets, enabled, get, list,
-    mark_triggered, record_health, rotate_secret, set_enabled, signing_secrets, update,
+    count_unreadable_secrets, create, delete, drop_expired_previous_secrets, enabled, get, get_in,
+    list, mark_triggered, record_health, rotate_secret, set_enabled, signing_secrets, update,
 };
 pub use validate::{RESERVED_HEADERS, TargetRules, check_url, validate};
 
@@ -41,7 +43,9 @@ pub struct EndpointInput {
     pub description: Option<String>,
     pub enabled: Option<bool>,
     pub headers: Option<BTreeMap<String, String>>,
+    #[serde(default, deserialize_with = "whole_number")]
     pub retry_count: Option<i64>,
+    #[serde(default, deserialize_with = "whole_number")]
     pub timeout_seconds: Option<i64>,
     #[serde(default, deserialize_with = "double_option")]
     pub channels: Option<Option<Vec<String>>>,
@@ -50,6 +54,24 @@ pub struct EndpointInput {
     pub secret: Option<String>,
     /// Only at creation (a PATCH may repeat it): the tenant uid the endpoint belongs to.
     pub tenant: Option<String>,
+}
+
+/// An integer also when written with a zero fraction (`7.0`): JSON has one kind of number,
+/// and JSON Schema's `integer` (what the API document says) admits both spellings.
+pub fn whole_number<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
+    use serde::de::Error as _;
+    let Some(n) = Option::<serde_json::Number>::deserialize(d)? else {
+        return Ok(None);
+    };
+    if let Some(i) = n.as_i64() {
+        return Ok(Some(i));
+    }
+    match n.as_f64() {
+        Some(f) if f.fract() == 0.0 && f.abs() < 9.0e15 => Ok(Some(f as i64)),
+        _ => Err(D::Error::custom(format!(
+            "expected a whole number, got {n}"
+        ))),
+    }
 }
 
 /// Distinguishes an absent field (`None`) from an explicit `null` (`Some(None)`).
@@ -260,10 +282,12 @@ pub async fn target_refusal(url: &str, targets: &impl TargetPolicy) -> Option<St
     }
 }
 
-/// `*` matches everything, `a.*` every type starting with `a.`, anything else itself.
+/// `*` matches every type except hookd's own (`hookd.…`, which an endpoint receives only when
+/// it names them or `hookd.*`: an endpoint made for the application's events should not start
+/// getting operational ones), `a.*` every type starting with `a.`, anything else itself.
 pub fn pattern_matches(pattern: &str, event_type: &str) -> bool {
     match pattern.strip_suffix(".*") {
-        _ if pattern == "*" => true,
+        _ if pattern == "*" => !crate::event_types::is_reserved(event_type),
         Some(prefix) => event_type
             .strip_prefix(prefix)
             .is_some_and(|rest| rest.starts_with('.')),
@@ -299,6 +323,16 @@ mod tests {
         assert!(pattern_matches("a.*", "a.b.c"));
         assert!(!pattern_matches("a.*", "a"));
         assert!(!pattern_matches("a.*", "ab.c"));
+    }
+
+    #[test]
+    fn only_a_named_subscription_takes_hookds_own_events() {
+        assert!(!pattern_matches("*", "hookd.delivery.failed"));
+        assert!(pattern_matches("hookd.*", "hookd.delivery.failed"));
+        assert!(pattern_matches(
+            "hookd.endpoint.disabled",
+            "hookd.endpoint.disabled"
+        ));
     }
 
     #[test]

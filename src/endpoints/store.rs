@@ -304,6 +304,23 @@ pub async fn signing_secrets(
         .collect()
 }
 
+/// These endpoints (those that still exist), inside an open transaction.
+pub async fn get_in(
+    conn: &mut sqlx::SqliteConnection,
+    ids: &[EndpointId],
+) -> Result<Vec<Endpoint>> {
+    if ids.is_empty() {
+        return Ok(vec![]);
+    }
+    let rows: Vec<Row> = sqlx::query_as(&format!(
+        "select {COLUMNS} from endpoints where id in (select value from json_each(?)) order by id"
+    ))
+    .bind(json(&ids))
+    .fetch_all(conn)
+    .await?;
+    Ok(rows.into_iter().map(Endpoint::from).collect())
+}
+
 /// Every enabled endpoint (the fan-out candidates), read inside the ingest transaction.
 pub async fn enabled(conn: &mut sqlx::SqliteConnection) -> Result<Vec<Endpoint>> {
     let rows: Vec<Row> = sqlx::query_as(&format!(
@@ -418,6 +435,16 @@ pub async fn record_health(
             .await?;
             continue;
         }
+        // RETURNING sees only the new row: whether *this* update turned the endpoint off needs
+        // the state before it (a delivery still in flight when the endpoint was disabled fails
+        // later, and must not report the same disable again). Read only when a delivery ran
+        // out of retries, the only case that can disable.
+        let was_enabled: bool = t.deliveries_failed_since_success > 0
+            && sqlx::query_scalar("select enabled from endpoints where id = ?")
+                .bind(&id)
+                .fetch_optional(&mut *conn)
+                .await?
+                .unwrap_or(false);
         let off: Option<i64> = sqlx::query_scalar(
             "update endpoints set last_failure_at = ?1, failure_count = failure_count + ?7,
                  failed_deliveries_in_row = failed_deliveries_in_row + ?5,
@@ -438,7 +465,7 @@ pub async fn record_health(
         .bind(t.attempts_failed_since_success)
         .fetch_optional(&mut *conn)
         .await?;
-        if off == Some(1) && t.deliveries_failed_since_success > 0 {
+        if off == Some(1) && was_enabled {
             disabled.push(id);
         }
     }

@@ -275,6 +275,12 @@ fn check_headers(headers: &BTreeMap<String, String>) -> Option<String> {
                 "The value of {name} contains a line break or control character."
             ));
         }
+        // What an HTTP header can carry as text; anything else could not be sent as stored.
+        if !value.chars().all(|c| c == '\t' || (' '..='~').contains(&c)) {
+            return Some(format!(
+                "The value of {name} must be plain ASCII text: letters, digits, spaces and punctuation."
+            ));
+        }
     }
     None
 }
@@ -398,5 +404,8 @@ mod tests {
             "a\r\nInjected: 1".into(),
         )]));
         assert!(field_error(i, OPEN, "headers").contains("line break"));
+        let mut i = input("https://e.com", &["*"]);
+        i.headers = Some(BTreeMap::from([("X-Tenant".into(), "café".into())]));
+        assert!(field_error(i, OPEN, "headers").contains("ASCII"));
     }
 }

@@ -24,6 +24,24 @@ pub struct Ingested {
     pub duplicate: bool,
 }
 
+/// Where one delivery of an event goes: the endpoint, and the tenant it belongs to, which the
+/// delivery carries (an event about a tenant may also reach the team's own endpoints, and
+/// those deliveries are the team's).
+#[derive(Debug, Clone)]
+pub struct Target {
+    pub endpoint: EndpointId,
+    pub tenant: Option<TenantUid>,
+}
+
+impl Target {
+    fn of(e: &Endpoint) -> Target {
+        Target {
+            endpoint: e.id.clone(),
+            tenant: e.tenant.clone(),
+        }
+    }
+}
+
 /// What an ingest checks events against: the active catalog and the enabled endpoints, read
 /// once per group commit inside its transaction.
 pub struct Routing {
@@ -44,7 +62,17 @@ impl Routing {
     /// The endpoints an API ingest goes to: every enabled one of the event's tenant (or of the
     /// team, for an event without one) subscribed to the type and channels. Refused when the
     /// type is not in the catalog.
-    pub fn fan_out(&self, event: &NewEvent) -> Result<Vec<EndpointId>> {
+    pub fn fan_out(&self, event: &NewEvent) -> Result<Vec<Target>> {
+        if event_types::is_reserved(&event.event_type) {
+            return Err(Error::invalid(
+                "type",
+                format!(
+                    "{:?} is in the {} namespace, which is reserved for events hookd sends about itself.",
+                    event.event_type,
+                    event_types::RESERVED_PREFIX
+                ),
+            ));
+        }
         if !self.catalog.contains(&event.event_type) {
             return Err(Error::invalid(
                 "type",
@@ -58,8 +86,21 @@ impl Routing {
             .endpoints
             .iter()
             .filter(|e| e.tenant == event.tenant && e.wants(&event.event_type, &event.channels))
-            .map(|e| e.id.clone())
+            .map(Target::of)
             .collect())
+    }
+
+    /// Where one of hookd's own events (`self_events`) goes: the enabled endpoints subscribed
+    /// to its type of the team (those without a tenant: they hear about every tenant) and of
+    /// the tenant the event is about (the tenant of the endpoint that was disabled or failed),
+    /// never another tenant's; except those `gone` (disabled since this routing was read).
+    pub fn self_event_targets(&self, event: &NewEvent, gone: &[EndpointId]) -> Vec<Target> {
+        self.endpoints
+            .iter()
+            .filter(|e| e.tenant.is_none() || e.tenant == event.tenant)
+            .filter(|e| !gone.contains(&e.id) && e.wants(&event.event_type, &event.channels))
+            .map(Target::of)
+            .collect()
     }
 
     /// A test send may use `webhook.test` or any catalog type.

@@ -16,7 +16,7 @@ use crate::tenants::{Owned, TenantUid};
 use crate::timestamp::Timestamp;
 use crate::wire::BodyFields;
 
-pub use ingest::{Ingested, Routing, find_repeat, insert, insert_many};
+pub use ingest::{Ingested, Routing, Target, find_repeat, insert, insert_many};
 pub use log::{EventFilter, LogPage, PageFrom, list, log_page};
 
 pub const MAX_IDEMPOTENCY_KEY_LEN: usize = 255;
@@ -69,7 +69,10 @@ impl NewEvent {
         let channels = channels.unwrap_or_default();
         if channels.len() > MAX_CHANNELS {
             errors.add("channels", format!("Use at most {MAX_CHANNELS} channels."));
-        } else if channels.iter().any(|c| c.is_empty() || c.len() > 128) {
+        } else if channels
+            .iter()
+            .any(|c| c.is_empty() || c.chars().count() > 128)
+        {
             errors.add(
                 "channels",
                 "Channels are non-empty strings of at most 128 characters.",
@@ -78,7 +81,7 @@ impl NewEvent {
         let idempotency_key = idempotency_key.filter(|k| !k.is_empty());
         if idempotency_key
             .as_ref()
-            .is_some_and(|k| k.len() > MAX_IDEMPOTENCY_KEY_LEN)
+            .is_some_and(|k| k.chars().count() > MAX_IDEMPOTENCY_KEY_LEN)
         {
             errors.add(
                 "idempotency_key",

@@ -14,6 +14,7 @@ mod layout;
 mod operations;
 mod phone;
 mod portal;
+mod tenants;
 
 use std::time::Duration;
 

@@ -232,3 +232,95 @@ async fn the_document_passes_openapi_spec_validator() {
         "openapi-spec-validator refused the document:\n{stdout}\n{stderr}"
     );
 }
+
+/// The document is exact (issue 13): the paging bounds, the field rules, and every status
+/// each route can answer, each error with the error shape.
+#[tokio::test]
+async fn the_document_states_every_rule_and_every_status() {
+    let doc = fetch_document().await;
+    let paths = doc["paths"].as_object().unwrap();
+    for (path, item) in paths.iter().filter(|(p, _)| p.starts_with("/api/v1/")) {
+        for (method, op) in item.as_object().unwrap() {
+            let what = format!("{} {path}", method.to_uppercase());
+            let responses = op["responses"].as_object().unwrap();
+            let mut want = vec!["401", "403"];
+            if op.get("requestBody").is_some() {
+                want.extend(["400", "413", "415", "422"]);
+            }
+            let params = op["parameters"].as_array().cloned().unwrap_or_default();
+            if params.iter().any(|p| p["in"] == "query") {
+                want.push("422");
+            }
+            for p in params.iter().filter(|p| p["in"] == "path") {
+                want.push("404");
+                assert!(
+                    p["schema"]["pattern"].is_string(),
+                    "{what}: path parameter {} has no pattern",
+                    p["name"]
+                );
+            }
+            for code in want {
+                assert!(responses.contains_key(code), "{what}: no {code} response");
+            }
+            for p in params.iter().filter(|p| p["name"] == "limit") {
+                assert_eq!(p["schema"]["minimum"], 1, "{what}: limit minimum");
+                assert_eq!(p["schema"]["maximum"], 100, "{what}: limit maximum");
+            }
+            if let Some(body) = op.get("requestBody") {
+                let mut schema = json_schema(&doc, body, &what);
+                // An optional body: one of the object and null.
+                if let Some(object) = schema["oneOf"].as_array().and_then(|o| o.first()) {
+                    schema = resolve(&doc, object);
+                }
+                assert_eq!(
+                    schema["additionalProperties"], false,
+                    "{what}: the server refuses unknown fields, the document must say so"
+                );
+            }
+        }
+    }
+
+    // The engine's writer refuses while the database cannot commit: 503 with Retry-After.
+    for (path, method) in [
+        ("/api/v1/events", "post"),
+        ("/api/v1/deliveries/{id}/retry", "post"),
+        ("/api/v1/webhooks/{id}/test", "post"),
+    ] {
+        let unavailable = &doc["paths"][path][method]["responses"]["503"];
+        assert!(
+            unavailable["headers"]["Retry-After"].is_object(),
+            "{method} {path}: no 503 with Retry-After: {unavailable}"
+        );
+    }
+
+    let schemas = &doc["components"]["schemas"];
+    let webhook = &schemas["WebhookIn"]["properties"];
+    assert_eq!(webhook["timeout_seconds"]["minimum"], 1);
+    assert_eq!(webhook["timeout_seconds"]["maximum"], 30);
+    assert_eq!(webhook["retry_count"]["minimum"], 0);
+    assert_eq!(webhook["retry_count"]["maximum"], 10);
+    assert_eq!(webhook["name"]["maxLength"], 100);
+    assert_eq!(webhook["url"]["maxLength"], 2048);
+    assert_eq!(webhook["url"]["format"], "uri");
+    assert_eq!(
+        schemas["WebhookIn"]["required"],
+        serde_json::json!(["url", "events"])
+    );
+    assert!(schemas["WebhookPatch"]["properties"]["secret"].is_null());
+    let event = &schemas["EventIn"]["properties"];
+    assert_eq!(event["type"]["pattern"], r"^[a-z0-9_]+(\.[a-z0-9_]+)*$");
+    assert_eq!(event["type"]["maxLength"], 128);
+    let name = &schemas["EventTypeIn"]["properties"]["name"];
+    assert_eq!(name["pattern"], r"^[a-z0-9_]+(\.[a-z0-9_]+)*$");
+    assert_eq!(
+        schemas["DeliveryStatus"]["enum"],
+        serde_json::json!(["pending", "succeeded", "failed", "cancelled"])
+    );
+    let code = resolve(&doc, &schemas["ErrorDetail"]["properties"]["code"]);
+    assert!(
+        code["enum"]
+            .as_array()
+            .is_some_and(|c| c.contains(&"validation_failed".into())),
+        "error codes are not listed: {code}"
+    );
+}

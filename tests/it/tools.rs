@@ -2,7 +2,7 @@
 //! that need a missing one are `ignored` with the reason. CI must not pass by ignoring them.
 
 /// (found when the tests were built, what is missing, how to install it)
-const TOOLS: [(bool, &str, &str); 5] = [
+const TOOLS: [(bool, &str, &str); 6] = [
     (
         cfg!(has_python_standardwebhooks),
         "Python standardwebhooks",
@@ -17,6 +17,11 @@ const TOOLS: [(bool, &str, &str); 5] = [
         cfg!(has_openapi_spec_validator),
         "openapi-spec-validator",
         "pip install openapi-spec-validator",
+    ),
+    (
+        cfg!(has_schemathesis),
+        "schemathesis, unshare and nsenter",
+        "pip install schemathesis (the version .ci/run pins); apt-get install util-linux",
     ),
     (
         cfg!(has_chromium),

@@ -7,7 +7,10 @@ use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::{ApiJson, ApiQuery, ApiResult, Auth, ListQuery, Page, TeamWrite, WebhooksRead};
+use super::responses::{Authenticated, JsonBody, NotFound, Query};
+use super::{
+    ApiJson, ApiQuery, ApiResult, Auth, ErrorBody, ListQuery, Page, TeamWrite, WebhooksRead,
+};
 use crate::error::Error;
 use crate::event_types::{self, EventType, EventTypeChanges, NewEventType};
 use crate::state::AppState;
@@ -57,12 +60,20 @@ impl From<EventType> for EventTypeOut {
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct EventTypeIn {
-    /// Lowercase dotted name, `^[a-z0-9_]+(\.[a-z0-9_]+)*$`.
-    #[schema(example = "invoice.paid")]
+    /// Lowercase letters, digits and underscores in dot-separated parts, at most 128.
+    #[schema(
+        example = "invoice.paid",
+        pattern = r"^[a-z0-9_]+(\.[a-z0-9_]+)*$",
+        min_length = 1,
+        max_length = 128
+    )]
     name: String,
+    /// At most 1,000 characters.
     #[serde(default)]
+    #[schema(max_length = 1000)]
     description: String,
-    /// A JSON object.
+    /// Example payload (`data`): a JSON object of at most 64 KiB.
+    #[schema(value_type = Option<Object>)]
     example: Option<serde_json::Value>,
 }
 
@@ -70,8 +81,10 @@ pub struct EventTypeIn {
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct EventTypePatch {
+    /// At most 1,000 characters.
+    #[schema(max_length = 1000)]
     description: Option<String>,
-    /// A JSON object; `null` removes the example.
+    /// A JSON object of at most 64 KiB; `null` removes the example.
     #[serde(default, deserialize_with = "crate::endpoints::double_option")]
     #[schema(value_type = Option<Object>)]
     example: Option<Option<serde_json::Value>>,
@@ -86,6 +99,8 @@ pub struct EventTypeListQuery {
     /// 1–100, default 25.
     #[param(minimum = 1, maximum = 100)]
     limit: Option<u32>,
+    /// `next_cursor` of the previous page; any other value is refused (422).
+    #[param(pattern = r"^[A-Za-z0-9_-]+$", max_length = 171)]
     cursor: Option<String>,
     /// Include archived types.
     #[serde(default)]
@@ -94,7 +109,7 @@ pub struct EventTypeListQuery {
 
 /// List event types, by name.
 #[utoipa::path(get, path = "/api/v1/event-types", tag = "event-types", params(EventTypeListQuery),
-    responses((status = 200, description = "OK", body = Page<EventTypeOut>), (status = 401, description = "Missing or invalid API key", body = super::ErrorBody)))]
+    responses((status = 200, description = "OK", body = Page<EventTypeOut>), Authenticated, Query))]
 async fn list_event_types(
     State(state): State<AppState>,
     _: Auth<WebhooksRead>,
@@ -116,9 +131,11 @@ async fn list_event_types(
     )))
 }
 
-/// Add an event type (or restore an archived one of the same name).
+/// Add an event type (or restore an archived one of the same name). Names starting with
+/// `hookd.` are reserved (422).
 #[utoipa::path(post, path = "/api/v1/event-types", tag = "event-types", request_body = EventTypeIn,
-    responses((status = 201, description = "Created", body = EventTypeOut), (status = 409, description = "Already exists", body = super::ErrorBody), (status = 422, description = "Validation failed: one details entry per field", body = super::ErrorBody)))]
+    responses((status = 201, description = "Created", body = EventTypeOut), Authenticated, JsonBody,
+        (status = 409, description = "An active type of this name exists", body = ErrorBody)))]
 async fn create_event_type(
     State(state): State<AppState>,
     _: Auth<TeamWrite>,
@@ -134,8 +151,8 @@ async fn create_event_type(
 }
 
 /// Get one event type.
-#[utoipa::path(get, path = "/api/v1/event-types/{name}", tag = "event-types",
-    responses((status = 200, description = "OK", body = EventTypeOut), (status = 404, description = "Not found", body = super::ErrorBody)))]
+#[utoipa::path(get, path = "/api/v1/event-types/{name}", tag = "event-types", params(("name" = String, Path, description = "The event type's name", pattern = r"^[a-z0-9_]+(\.[a-z0-9_]+)*$", min_length = 1, max_length = 128)),
+    responses((status = 200, description = "OK", body = EventTypeOut), Authenticated, NotFound))]
 async fn get_event_type(
     State(state): State<AppState>,
     _: Auth<WebhooksRead>,
@@ -147,9 +164,10 @@ async fn get_event_type(
     Ok(Json(t.into()))
 }
 
-/// Archive an event type: new events of this type are refused; history stays.
-#[utoipa::path(delete, path = "/api/v1/event-types/{name}", tag = "event-types",
-    responses((status = 200, description = "OK", body = EventTypeOut), (status = 404, description = "Not found", body = super::ErrorBody)))]
+/// Archive an event type: new events of this type are refused; history stays. hookd's own
+/// types (`hookd.…`) are built in: archiving one is a conflict.
+#[utoipa::path(delete, path = "/api/v1/event-types/{name}", tag = "event-types", params(("name" = String, Path, description = "The event type's name", pattern = r"^[a-z0-9_]+(\.[a-z0-9_]+)*$", min_length = 1, max_length = 128)),
+    responses((status = 200, description = "Archived (also when it already was)", body = EventTypeOut), (status = 409, description = "One of hookd's own, built-in types", body = super::ErrorBody), Authenticated, NotFound))]
 async fn archive_event_type(
     State(state): State<AppState>,
     _: Auth<TeamWrite>,
@@ -158,9 +176,10 @@ async fn archive_event_type(
     Ok(Json(event_types::archive(&state.db, &name).await?.into()))
 }
 
-/// Change an event type's description or example, or archive or restore it.
-#[utoipa::path(patch, path = "/api/v1/event-types/{name}", tag = "event-types", request_body = EventTypePatch,
-    responses((status = 200, description = "OK", body = EventTypeOut), (status = 404, description = "Not found", body = super::ErrorBody), (status = 422, description = "Validation failed: one details entry per field", body = super::ErrorBody)))]
+/// Change an event type's description or example, or archive or restore it. hookd's own types
+/// (`hookd.…`) are built in: changing one is a conflict.
+#[utoipa::path(patch, path = "/api/v1/event-types/{name}", tag = "event-types", params(("name" = String, Path, description = "The event type's name", pattern = r"^[a-z0-9_]+(\.[a-z0-9_]+)*$", min_length = 1, max_length = 128)), request_body = EventTypePatch,
+    responses((status = 200, description = "OK", body = EventTypeOut), (status = 409, description = "One of hookd's own, built-in types", body = super::ErrorBody), Authenticated, JsonBody, NotFound))]
 async fn update_event_type(
     State(state): State<AppState>,
     _: Auth<TeamWrite>,

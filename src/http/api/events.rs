@@ -8,6 +8,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 use utoipa::ToSchema;
 
+use super::params::{DeliveryPath, EventPath};
+use super::responses::{Authenticated, JsonBody, NotFound, Query, Unavailable};
 use super::{
     ApiJson, ApiQuery, ApiResult, Auth, ErrorBody, EventsWrite, ListQuery, Page, WebhooksRead,
     WebhooksWrite,
@@ -31,28 +33,47 @@ pub fn router() -> Router<AppState> {
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct EventIn {
-    /// An event type of the catalog.
-    #[schema(example = "invoice.paid")]
+    /// An active event type of the catalog (else 422); not one of hookd's own (`hookd.…`,
+    /// reserved: 422).
+    #[schema(
+        example = "invoice.paid",
+        pattern = r"^[a-z0-9_]+(\.[a-z0-9_]+)*$",
+        min_length = 1,
+        max_length = 128
+    )]
     #[serde(rename = "type")]
     event_type: String,
-    /// Any JSON object; delivered byte for byte.
+    /// Any JSON object, nested at most 64 levels; delivered byte for byte.
     #[schema(value_type = Object)]
     data: Box<RawValue>,
-    /// Only endpoints with one of these channels (or none set) receive it.
+    /// Only endpoints with one of these channels (or none set) receive it. At most 10.
+    #[schema(max_items = 10, value_type = Option<Vec<Channel>>)]
     channels: Option<Vec<String>>,
     /// Same key within 24 h returns the original event (200); nothing new is sent. The
     /// `Idempotency-Key` header does the same; if both are sent they must be equal (else 422).
+    /// At most 255 characters; empty means none.
+    #[schema(max_length = 255)]
     idempotency_key: Option<String>,
     /// The tenant uid the event is for: it reaches only that tenant's endpoints (without one,
-    /// only the team's). A tenant-bound key's events are always its tenant's.
+    /// only the team's); it must exist. A tenant-bound key's events are always its tenant's
+    /// (naming another is 422).
+    #[schema(pattern = r"^[A-Za-z0-9._:-]{1,64}$")]
     tenant: Option<String>,
 }
 
+/// A channel an event is tagged with.
+#[derive(ToSchema)]
+#[schema(min_length = 1, max_length = 128)]
+#[allow(dead_code)] // documentation only
+struct Channel(String);
+
 #[derive(Serialize, ToSchema)]
 pub struct EventAccepted {
+    #[schema(pattern = r"^evt_[0-9a-f]{32}$")]
     id: String,
     #[serde(rename = "type")]
     event_type: String,
+    #[schema(format = DateTime)]
     created_at: String,
     /// Deliveries created (one per matching endpoint).
     deliveries: usize,
@@ -61,9 +82,9 @@ pub struct EventAccepted {
 /// Send an event. 202 once it and its deliveries are committed; 200 with the original event for
 /// a repeated idempotency key (the `Idempotency-Key` header, or the body's `idempotency_key`).
 #[utoipa::path(post, path = "/api/v1/events", tag = "events", request_body = EventIn,
-    params(("Idempotency-Key" = Option<String>, Header, description = "Same key within 24 h answers 200 with the original event and sends nothing new; an alternative to the body's `idempotency_key` (both sent and different: 422)")),
+    params(("Idempotency-Key" = Option<String>, Header, max_length = 255, description = "Same key within 24 h answers 200 with the original event and sends nothing new; an alternative to the body's `idempotency_key` (both sent and different: 422)")),
     responses((status = 202, description = "Accepted", body = EventAccepted), (status = 200, body = EventAccepted, description = "idempotent replay"),
-        (status = 413, description = "Body larger than max_payload_bytes", body = ErrorBody), (status = 422, description = "Validation failed: one details entry per field", body = ErrorBody)))]
+        Authenticated, JsonBody, Unavailable))]
 async fn create_event(
     State(state): State<AppState>,
     auth: Auth<EventsWrite>,
@@ -125,6 +146,7 @@ pub struct EventOut {
     data: serde_json::Value,
     channels: Option<Vec<String>>,
     idempotency_key: Option<String>,
+    #[schema(format = DateTime)]
     created_at: String,
     /// With GET /events/{id}: the fan-out.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -153,19 +175,28 @@ pub struct EventListQuery {
     /// 1–100, default 25.
     #[param(minimum = 1, maximum = 100)]
     limit: Option<u32>,
+    /// `next_cursor` of the previous page; any other value is refused (422).
+    #[param(pattern = r"^[A-Za-z0-9_-]+$", max_length = 171)]
     cursor: Option<String>,
+    /// Only events of this type.
     #[serde(rename = "type")]
     event_type: Option<String>,
-    /// RFC 3339
+    /// Created at or after (RFC 3339).
+    #[param(format = DateTime)]
     since: Option<String>,
+    /// Created before (RFC 3339).
+    #[param(format = DateTime)]
     until: Option<String>,
-    /// Only this tenant's events (a team key; a tenant-bound key always sees only its own).
+    /// Only this tenant's events (a team key; an unknown uid is 422). A tenant-bound key always
+    /// sees only its own.
+    #[param(pattern = r"^[A-Za-z0-9._:-]{1,64}$")]
     tenant: Option<String>,
 }
 
+/// An optional RFC 3339 time filter; present but empty is no time, and refused like any other.
 pub fn parse_time(field: &str, v: Option<&str>) -> Result<Option<Timestamp>, Error> {
     match v {
-        None | Some("") => Ok(None),
+        None => Ok(None),
         Some(s) => Timestamp::parse_rfc3339(s)
             .map(Some)
             .ok_or_else(|| Error::invalid(field, "use an RFC 3339 time like 2026-11-23T10:00:00Z")),
@@ -174,7 +205,7 @@ pub fn parse_time(field: &str, v: Option<&str>) -> Result<Option<Timestamp>, Err
 
 /// List events, newest first.
 #[utoipa::path(get, path = "/api/v1/events", tag = "events", params(EventListQuery),
-    responses((status = 200, description = "OK", body = Page<EventOut>), (status = 422, description = "Validation failed: one details entry per field", body = ErrorBody)))]
+    responses((status = 200, description = "OK", body = Page<EventOut>), Authenticated, Query))]
 async fn list_events(
     State(state): State<AppState>,
     auth: Auth<WebhooksRead>,
@@ -204,8 +235,8 @@ async fn list_events(
 }
 
 /// Get an event with its deliveries.
-#[utoipa::path(get, path = "/api/v1/events/{id}", tag = "events", params(("id" = String, Path, description = "The event id, `evt_…`")),
-    responses((status = 200, description = "OK", body = EventOut), (status = 404, description = "Not found", body = ErrorBody)))]
+#[utoipa::path(get, path = "/api/v1/events/{id}", tag = "events", params(EventPath),
+    responses((status = 200, description = "OK", body = EventOut), Authenticated, NotFound))]
 async fn get_event(
     State(state): State<AppState>,
     auth: Auth<WebhooksRead>,
@@ -213,12 +244,23 @@ async fn get_event(
 ) -> ApiResult<Json<EventOut>> {
     let id = auth.reach(&state, id).await?;
     let event = events::get(&state.db, &id).await?;
-    let fan_out = deliveries::for_event(&state.db, &id)
+    let fan_out = deliveries::for_event(&state.db, &auth.who(), &id)
         .await?
         .into_iter()
         .map(|d| DeliveryOut::new(d, None))
         .collect();
     Ok(Json(EventOut::new(event, Some(fan_out))))
+}
+
+/// Where a delivery stands.
+#[derive(ToSchema)]
+#[schema(rename_all = "snake_case")]
+#[allow(dead_code)] // documentation only: `deliveries::Status::as_str` writes it
+enum DeliveryStatus {
+    Pending,
+    Succeeded,
+    Failed,
+    Cancelled,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -227,14 +269,17 @@ pub struct DeliveryOut {
     event_id: String,
     endpoint_id: String,
     event_type: String,
-    /// pending | succeeded | failed | cancelled
+    #[schema(value_type = DeliveryStatus)]
     status: String,
     /// Attempts made so far.
     attempts: i64,
+    #[schema(format = DateTime)]
     next_attempt_at: Option<String>,
     last_status_code: Option<i64>,
     last_error: Option<String>,
+    #[schema(format = DateTime)]
     created_at: String,
+    #[schema(format = DateTime)]
     updated_at: String,
     /// Every attempt, oldest first (on single-delivery responses).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -263,6 +308,7 @@ impl DeliveryOut {
 #[derive(Serialize, ToSchema)]
 pub struct AttemptOut {
     attempt_no: i64,
+    #[schema(format = DateTime)]
     started_at: String,
     duration_ms: i64,
     url: String,
@@ -323,8 +369,8 @@ pub async fn delivery_with_attempts(
 }
 
 /// Get a delivery with every attempt.
-#[utoipa::path(get, path = "/api/v1/deliveries/{id}", tag = "deliveries", params(("id" = String, Path, description = "The delivery id, `dlv_…`")),
-    responses((status = 200, description = "OK", body = DeliveryOut), (status = 404, description = "Not found", body = ErrorBody)))]
+#[utoipa::path(get, path = "/api/v1/deliveries/{id}", tag = "deliveries", params(DeliveryPath),
+    responses((status = 200, description = "OK", body = DeliveryOut), Authenticated, NotFound))]
 async fn get_delivery(
     State(state): State<AppState>,
     auth: Auth<WebhooksRead>,
@@ -335,8 +381,9 @@ async fn get_delivery(
 }
 
 /// Attempt a delivery again now; returns it with the new attempt.
-#[utoipa::path(post, path = "/api/v1/deliveries/{id}/retry", tag = "deliveries", params(("id" = String, Path, description = "The delivery id, `dlv_…`")),
-    responses((status = 200, description = "OK", body = DeliveryOut), (status = 404, description = "Not found", body = ErrorBody), (status = 409, description = "Conflict", body = ErrorBody)))]
+#[utoipa::path(post, path = "/api/v1/deliveries/{id}/retry", tag = "deliveries", params(DeliveryPath),
+    responses((status = 200, description = "OK", body = DeliveryOut), Authenticated, NotFound,
+        (status = 409, description = "An attempt of this delivery is already queued or running", body = ErrorBody), Unavailable))]
 async fn retry_delivery(
     State(state): State<AppState>,
     auth: Auth<WebhooksWrite>,

@@ -4,6 +4,7 @@
 use std::marker::PhantomData;
 
 use axum::Router;
+use axum::body::{Body, Bytes};
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{DefaultBodyLimit, FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
@@ -21,7 +22,9 @@ use crate::tenants::{Owned, Visibility};
 mod event_types;
 mod events;
 mod meta;
+pub mod params;
 mod replays;
+pub mod responses;
 mod tenants;
 mod webhooks;
 
@@ -46,11 +49,28 @@ pub struct ErrorBody {
 
 #[derive(serde::Serialize, utoipa::ToSchema)]
 pub struct ErrorDetail {
-    /// Machine-readable: not_found, validation_failed, unauthorized, forbidden, conflict, …
-    code: String,
+    code: ErrorCode,
     message: String,
-    /// For validation errors, one message per field.
-    details: serde_json::Value,
+    /// For validation errors, one message per field; otherwise empty.
+    details: std::collections::BTreeMap<String, String>,
+}
+
+/// Machine-readable: `Error::code`, and `unsupported_media_type` for a body not sent as JSON.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+#[allow(dead_code)] // documentation only: responses are built from `Error`
+pub enum ErrorCode {
+    NotFound,
+    Conflict,
+    ValidationFailed,
+    BadRequest,
+    Unauthorized,
+    Forbidden,
+    RateLimited,
+    Unavailable,
+    PayloadTooLarge,
+    UnsupportedMediaType,
+    Internal,
 }
 
 /// A page of a list, with the cursor of the next page (null on the last).
@@ -93,7 +113,8 @@ pub struct ListQuery {
     /// 1–100, default 25.
     #[param(minimum = 1, maximum = 100)]
     pub limit: Option<u32>,
-    /// `next_cursor` of the previous page.
+    /// `next_cursor` of the previous page; any other value is refused (422).
+    #[param(pattern = r"^[A-Za-z0-9_-]+$", max_length = 171)]
     pub cursor: Option<String>,
 }
 
@@ -196,10 +217,53 @@ impl<T: DeserializeOwned + Send> FromRequest<AppState> for ApiJson<T> {
     type Rejection = Response;
 
     async fn from_request(req: Request, state: &AppState) -> Result<Self, Self::Rejection> {
+        let limit = state.config.max_payload_bytes;
+        let (parts, body) = req.into_parts();
+        let bytes = read_body(Request::from_parts(parts.clone(), body), state).await?;
+        let req = Request::from_parts(parts, Body::from(bytes.clone()));
         match axum::Json::<T>::from_request(req, state).await {
+            // serde reads a struct from an array of its fields in order too; every body of
+            // this API is an object (or, for `OptionalJson`, `null`).
+            Ok(_) if bytes.trim_ascii_start().starts_with(b"[") => Err(ApiError(Error::invalid(
+                "body",
+                "the body must be a JSON object",
+            ))
+            .into_response()),
             Ok(axum::Json(v)) => Ok(ApiJson(v)),
-            Err(rejection) => Err(json_rejection(rejection, state.config.max_payload_bytes)),
+            Err(rejection) => Err(json_rejection(rejection, limit)),
         }
+    }
+}
+
+/// The whole body, within the body limit (413 past it).
+async fn read_body(req: Request, state: &AppState) -> Result<Bytes, Response> {
+    Bytes::from_request(req, state).await.map_err(|r| {
+        let error = if r.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            Error::PayloadTooLarge(state.config.max_payload_bytes)
+        } else {
+            Error::BadRequest(r.body_text())
+        };
+        ApiError(error).into_response()
+    })
+}
+
+/// `ApiJson` for a body that may be left out: an empty (or blank) body, or JSON `null`, is
+/// `T::default()` (an empty body whatever its content type); any other body is read as
+/// `ApiJson` reads it.
+pub struct OptionalJson<T>(pub T);
+
+impl<T: DeserializeOwned + Default + Send> FromRequest<AppState> for OptionalJson<T> {
+    type Rejection = Response;
+
+    async fn from_request(req: Request, state: &AppState) -> Result<Self, Self::Rejection> {
+        let (parts, body) = req.into_parts();
+        let bytes = read_body(Request::from_parts(parts.clone(), body), state).await?;
+        if bytes.iter().all(u8::is_ascii_whitespace) {
+            return Ok(OptionalJson(T::default()));
+        }
+        let req = Request::from_parts(parts, Body::from(bytes));
+        let ApiJson(v) = ApiJson::<Option<T>>::from_request(req, state).await?;
+        Ok(OptionalJson(v.unwrap_or_default()))
     }
 }
 
@@ -228,14 +292,6 @@ fn json_rejection(r: JsonRejection, limit: usize) -> Response {
         _ => Error::BadRequest(r.body_text()),
     };
     ApiError(error).into_response()
-}
-
-/// A JSON body that may be left out (empty or only whitespace: the defaults).
-pub fn optional_body<T: DeserializeOwned + Default>(body: &[u8]) -> Result<T, Error> {
-    if body.iter().all(u8::is_ascii_whitespace) {
-        return Ok(T::default());
-    }
-    serde_json::from_slice(body).map_err(|e| Error::invalid("body", e.to_string()))
 }
 
 /// serde's message without axum's "Failed to deserialize the JSON body into the target type: ".

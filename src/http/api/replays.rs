@@ -8,6 +8,8 @@ use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use super::params::{EndpointPath, ReplayPath};
+use super::responses::{Authenticated, JsonBody, NotFound};
 use super::{ApiJson, ApiResult, Auth, ErrorBody, WebhooksRead, WebhooksWrite};
 use crate::error::Error;
 use crate::http::PathId;
@@ -33,13 +35,23 @@ pub struct ReplayIn {
     until: Option<String>,
 }
 
+/// Where a replay job stands.
+#[derive(ToSchema)]
+#[schema(rename_all = "snake_case")]
+#[allow(dead_code)] // documentation only: `replays::Status::as_str` writes it
+enum ReplayStatus {
+    Running,
+    Completed,
+    Failed,
+}
+
 /// A bulk replay job and its progress.
 #[derive(Serialize, ToSchema)]
 pub struct ReplayOut {
     #[schema(example = "rpl_0193a4c1d2e37f00a1b2c3d4e5f60718")]
     id: String,
     webhook_id: String,
-    /// `running`, `completed` or `failed`.
+    #[schema(value_type = ReplayStatus)]
     status: &'static str,
     #[schema(format = DateTime)]
     since: String,
@@ -89,8 +101,9 @@ fn parse_time(field: &str, value: &str) -> Result<Timestamp, Error> {
 
 /// Start retrying the endpoint's failed deliveries created in `[since, until)`, in the
 /// background; the answer is the job, whose progress `GET /api/v1/replays/{id}` reports.
-#[utoipa::path(post, path = "/api/v1/webhooks/{id}/replay", tag = "webhooks", params(("id" = String, Path, description = "The endpoint id, `wh_…`")), request_body = ReplayIn,
-    responses((status = 202, description = "Started", body = ReplayOut), (status = 404, description = "Not found", body = ErrorBody), (status = 409, description = "A replay of this endpoint is already running", body = ErrorBody), (status = 422, description = "Bad times: one details entry per field", body = ErrorBody)))]
+#[utoipa::path(post, path = "/api/v1/webhooks/{id}/replay", tag = "webhooks", params(EndpointPath), request_body = ReplayIn,
+    responses((status = 202, description = "Started", body = ReplayOut), Authenticated, JsonBody, NotFound,
+        (status = 409, description = "A replay of this endpoint is already running", body = ErrorBody)))]
 async fn start_replay(
     State(state): State<AppState>,
     auth: Auth<WebhooksWrite>,
@@ -114,8 +127,8 @@ async fn start_replay(
 }
 
 /// A replay job's progress.
-#[utoipa::path(get, path = "/api/v1/replays/{id}", tag = "webhooks", params(("id" = String, Path, description = "The replay id, `rpl_…`")),
-    responses((status = 200, description = "OK", body = ReplayOut), (status = 404, description = "Not found", body = ErrorBody)))]
+#[utoipa::path(get, path = "/api/v1/replays/{id}", tag = "webhooks", params(ReplayPath),
+    responses((status = 200, description = "OK", body = ReplayOut), Authenticated, NotFound))]
 async fn get_replay(
     State(state): State<AppState>,
     auth: Auth<WebhooksRead>,

@@ -7,11 +7,11 @@ use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use axum::body::Bytes;
-
+use super::params::TenantPath;
+use super::responses::{Authenticated, JsonBody, NotFound, Query};
 use super::{
-    ApiJson, ApiQuery, ApiResult, Auth, ErrorBody, ListQuery, Page, TeamRead, TeamWrite,
-    optional_body,
+    ApiJson, ApiQuery, ApiResult, Auth, ErrorBody, ListQuery, OptionalJson, Page, TeamRead,
+    TeamWrite,
 };
 use crate::api_keys::{self, ApiKey};
 use crate::http::PathId;
@@ -71,14 +71,16 @@ pub struct TenantIn {
         pattern = r"^[A-Za-z0-9._:-]{1,64}$"
     )]
     uid: String,
-    #[schema(max_length = 200)]
+    /// At most 200 characters, no control characters; surrounding spaces are dropped.
+    #[schema(max_length = 200, pattern = r"^[^\u0000-\u001f\u007f-\u009f]*$")]
     name: Option<String>,
 }
 
 #[derive(Deserialize, ToSchema, Default)]
 #[serde(deny_unknown_fields)]
 pub struct TenantChange {
-    #[schema(max_length = 200)]
+    /// At most 200 characters, no control characters; absent keeps the name.
+    #[schema(max_length = 200, pattern = r"^[^\u0000-\u001f\u007f-\u009f]*$")]
     name: Option<String>,
 }
 
@@ -89,7 +91,8 @@ pub struct TenantListQuery {
     /// 1–100, default 25.
     #[param(minimum = 1, maximum = 100)]
     limit: Option<u32>,
-    /// `next_cursor` of the previous page.
+    /// `next_cursor` of the previous page; any other value is refused (422).
+    #[param(pattern = r"^[A-Za-z0-9_-]+$", max_length = 171)]
     cursor: Option<String>,
     /// Part of a uid or name (case-insensitive).
     search: Option<String>,
@@ -97,7 +100,7 @@ pub struct TenantListQuery {
 
 /// List tenants by uid.
 #[utoipa::path(get, path = "/api/v1/tenants", tag = "tenants", params(TenantListQuery),
-    responses((status = 200, description = "OK", body = Page<TenantOut>), (status = 403, description = "A tenant-bound key, or a key without webhooks:read", body = ErrorBody), (status = 422, description = "Bad limit or cursor", body = ErrorBody)))]
+    responses((status = 200, description = "OK", body = Page<TenantOut>), Authenticated, Query))]
 async fn list_tenants(
     State(state): State<AppState>,
     _: Auth<TeamRead>,
@@ -120,7 +123,7 @@ async fn list_tenants(
 
 /// Create a tenant; a taken uid is 409.
 #[utoipa::path(post, path = "/api/v1/tenants", tag = "tenants", request_body = TenantIn,
-    responses((status = 201, description = "Created", body = TenantOut), (status = 409, description = "The uid is taken", body = ErrorBody), (status = 422, description = "Validation failed: one details entry per field", body = ErrorBody)))]
+    responses((status = 201, description = "Created", body = TenantOut), (status = 409, description = "The uid is taken", body = ErrorBody), Authenticated, JsonBody))]
 async fn create_tenant(
     State(state): State<AppState>,
     _: Auth<TeamWrite>,
@@ -132,15 +135,15 @@ async fn create_tenant(
 
 /// Create the tenant, or update its name: safe to call on every sign-up. 201 when created,
 /// 200 when it existed.
-#[utoipa::path(put, path = "/api/v1/tenants/{uid}", tag = "tenants", params(("uid" = String, Path, description = "The tenant's uid")), request_body = TenantChange,
-    responses((status = 201, description = "Created", body = TenantOut), (status = 200, description = "Updated", body = TenantOut), (status = 404, description = "Not a valid uid", body = ErrorBody), (status = 422, description = "Validation failed", body = ErrorBody)))]
+#[utoipa::path(put, path = "/api/v1/tenants/{uid}", tag = "tenants", params(TenantPath), request_body(content = Option<TenantChange>, description = "Optional: an empty body creates the tenant or leaves it as it is"),
+    responses((status = 201, description = "Created", body = TenantOut), (status = 200, description = "It existed; updated", body = TenantOut), Authenticated, JsonBody, NotFound))]
 async fn put_tenant(
     State(state): State<AppState>,
     _: Auth<TeamWrite>,
     PathId(uid): PathId<TenantUid>,
-    body: Bytes,
+    OptionalJson(body): OptionalJson<TenantChange>,
 ) -> ApiResult<(StatusCode, Json<TenantOut>)> {
-    let name = optional_body::<TenantChange>(&body)?.name;
+    let name = body.name;
     let (t, created) = tenants::put(&state.db, &uid, name.as_deref()).await?;
     let status = if created {
         StatusCode::CREATED
@@ -151,8 +154,8 @@ async fn put_tenant(
 }
 
 /// Get a tenant.
-#[utoipa::path(get, path = "/api/v1/tenants/{uid}", tag = "tenants", params(("uid" = String, Path, description = "The tenant's uid")),
-    responses((status = 200, description = "OK", body = TenantOut), (status = 404, description = "Not found", body = ErrorBody)))]
+#[utoipa::path(get, path = "/api/v1/tenants/{uid}", tag = "tenants", params(TenantPath),
+    responses((status = 200, description = "OK", body = TenantOut), Authenticated, NotFound))]
 async fn get_tenant(
     State(state): State<AppState>,
     _: Auth<TeamRead>,
@@ -162,8 +165,8 @@ async fn get_tenant(
 }
 
 /// Change a tenant's name (its uid never changes).
-#[utoipa::path(patch, path = "/api/v1/tenants/{uid}", tag = "tenants", params(("uid" = String, Path, description = "The tenant's uid")), request_body = TenantChange,
-    responses((status = 200, description = "OK", body = TenantOut), (status = 404, description = "Not found", body = ErrorBody), (status = 422, description = "Validation failed", body = ErrorBody)))]
+#[utoipa::path(patch, path = "/api/v1/tenants/{uid}", tag = "tenants", params(TenantPath), request_body = TenantChange,
+    responses((status = 200, description = "OK", body = TenantOut), Authenticated, JsonBody, NotFound))]
 async fn update_tenant(
     State(state): State<AppState>,
     _: Auth<TeamWrite>,
@@ -178,8 +181,8 @@ async fn update_tenant(
 }
 
 /// Delete a tenant with its endpoints, events, deliveries, keys and portal links.
-#[utoipa::path(delete, path = "/api/v1/tenants/{uid}", tag = "tenants", params(("uid" = String, Path, description = "The tenant's uid")),
-    responses((status = 204, description = "Deleted"), (status = 404, description = "Not found", body = ErrorBody)))]
+#[utoipa::path(delete, path = "/api/v1/tenants/{uid}", tag = "tenants", params(TenantPath),
+    responses((status = 204, description = "Deleted"), Authenticated, NotFound))]
 async fn delete_tenant(
     State(state): State<AppState>,
     _: Auth<TeamWrite>,
@@ -196,10 +199,26 @@ async fn delete_tenant(
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TenantKeyIn {
-    #[schema(min_length = 1, max_length = 100)]
+    /// What the key is for; 1–100 characters, not only spaces.
+    #[schema(min_length = 1, max_length = 100, pattern = r"\S")]
     name: String,
     /// Default `["all"]` (everything a tenant-bound key may do).
+    #[schema(value_type = Option<Vec<ScopeName>>)]
     scopes: Option<Vec<String>>,
+}
+
+/// A scope: `webhooks:write` includes `webhooks:read`, `all` everything.
+#[derive(ToSchema)]
+#[allow(dead_code)] // documentation only: scopes parse with `api_keys::parse_scopes`
+pub enum ScopeName {
+    #[schema(rename = "events:write")]
+    EventsWrite,
+    #[schema(rename = "webhooks:read")]
+    WebhooksRead,
+    #[schema(rename = "webhooks:write")]
+    WebhooksWrite,
+    #[schema(rename = "all")]
+    All,
 }
 
 /// An API key; `key` appears only in the response that creates it.
@@ -235,8 +254,8 @@ impl ApiKeyOut {
 
 /// Create an API key bound to this tenant: it sees and changes only the tenant's endpoints,
 /// events and deliveries, and its events are the tenant's.
-#[utoipa::path(post, path = "/api/v1/tenants/{uid}/api-keys", tag = "tenants", params(("uid" = String, Path, description = "The tenant's uid")), request_body = TenantKeyIn,
-    responses((status = 201, description = "Created; `key` is shown only here", body = ApiKeyOut), (status = 404, description = "Not found", body = ErrorBody), (status = 422, description = "Validation failed", body = ErrorBody)))]
+#[utoipa::path(post, path = "/api/v1/tenants/{uid}/api-keys", tag = "tenants", params(TenantPath), request_body = TenantKeyIn,
+    responses((status = 201, description = "Created; `key` is shown only here", body = ApiKeyOut), Authenticated, JsonBody, NotFound))]
 async fn create_tenant_key(
     State(state): State<AppState>,
     _: Auth<TeamWrite>,
@@ -257,6 +276,7 @@ pub struct PortalLinkIn {
     read_only: Option<bool>,
     /// How long the link can be opened: 60–604800, default 900.
     #[schema(minimum = 60, maximum = 604800)]
+    #[serde(default, deserialize_with = "crate::endpoints::whole_number")]
     expires_in_seconds: Option<i64>,
 }
 
@@ -269,15 +289,14 @@ pub struct PortalLinkOut {
 }
 
 /// A one-time link into this tenant's portal: send the customer's browser there.
-#[utoipa::path(post, path = "/api/v1/tenants/{uid}/portal-links", tag = "tenants", params(("uid" = String, Path, description = "The tenant's uid")), request_body = PortalLinkIn,
-    responses((status = 201, description = "Created", body = PortalLinkOut), (status = 404, description = "Not found", body = ErrorBody), (status = 422, description = "Validation failed", body = ErrorBody)))]
+#[utoipa::path(post, path = "/api/v1/tenants/{uid}/portal-links", tag = "tenants", params(TenantPath), request_body(content = Option<PortalLinkIn>, description = "Optional: an empty body makes a read-write link valid for 15 minutes"),
+    responses((status = 201, description = "Created", body = PortalLinkOut), Authenticated, JsonBody, NotFound))]
 async fn create_portal_link(
     State(state): State<AppState>,
     _: Auth<TeamWrite>,
     PathId(uid): PathId<TenantUid>,
-    body: Bytes,
+    OptionalJson(body): OptionalJson<PortalLinkIn>,
 ) -> ApiResult<(StatusCode, Json<PortalLinkOut>)> {
-    let body: PortalLinkIn = optional_body(&body)?;
     let uid = tenants::get(&state.db, &uid).await?.uid;
     let ttl = portal_links::ttl(body.expires_in_seconds)?;
     let link = portal_links::create(&state.db, &uid, body.read_only.unwrap_or(false), ttl).await?;

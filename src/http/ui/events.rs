@@ -15,6 +15,7 @@ use serde::Deserialize;
 use super::ctx::{push_url, replace_main};
 use super::local_time::TypedZone;
 use super::paths::{self, query, with_query};
+use super::tenants::column::TenantColumn;
 use super::{Chrome, FormErrors, HtmlResult, SignedIn, catalog};
 use crate::deliveries::{self, FanOutRow, FanOutSummary};
 use crate::error::{Error, FieldErrors};
@@ -22,6 +23,7 @@ use crate::events::{self, Event, EventFilter, PageFrom};
 use crate::http::PathId;
 use crate::ids::EventId;
 use crate::state::AppState;
+use crate::tenants;
 use crate::timestamp::Timestamp;
 
 const PAGE_SIZE: u32 = 50;
@@ -46,6 +48,9 @@ struct LogQuery {
     tz_offset: String,
     #[serde(default)]
     q: String,
+    /// A tenant's uid: only its events.
+    #[serde(default)]
+    tenant: String,
     before: Option<String>,
     after: Option<String>,
 }
@@ -58,6 +63,7 @@ impl LogQuery {
             ("since", &self.since),
             ("until", &self.until),
             ("q", &self.q),
+            ("tenant", &self.tenant),
         ]
         .into_iter()
         .filter(|(_, v)| !v.trim().is_empty())
@@ -74,9 +80,15 @@ impl LogQuery {
     }
 
     fn filtered(&self) -> bool {
-        [&self.event_type, &self.since, &self.until, &self.q]
-            .iter()
-            .any(|v| !v.trim().is_empty())
+        [
+            &self.event_type,
+            &self.since,
+            &self.until,
+            &self.q,
+            &self.tenant,
+        ]
+        .iter()
+        .any(|v| !v.trim().is_empty())
     }
 
     /// The zone `since`/`until` were typed in.
@@ -144,6 +156,7 @@ struct ResultsFragment {
     invalid: bool,
     /// The typed time window said back, in the typed zone and in UTC.
     window: Option<String>,
+    tenants: TenantColumn,
 }
 
 #[derive(Template, WebTemplate)]
@@ -162,7 +175,7 @@ async fn list_events(
     SignedIn(ctx, _): SignedIn,
     Query(q): Query<LogQuery>,
 ) -> HtmlResult<Response> {
-    let (results, errors) = match q.parse() {
+    let (results, errors) = match filter_of(&state, &q).await? {
         Ok(filter) => (results(&state, &q, &filter).await?, FieldErrors::default()),
         Err(errors) => (
             ResultsFragment {
@@ -173,6 +186,7 @@ async fn list_events(
                 newer: None,
                 invalid: true,
                 window: None,
+                tenants: TenantColumn::load(&state.db, []).await?,
             },
             errors,
         ),
@@ -209,6 +223,33 @@ async fn list_events(
     Ok(resp)
 }
 
+/// The typed filters, with the tenant checked against the database.
+async fn filter_of(
+    state: &AppState,
+    q: &LogQuery,
+) -> Result<Result<EventFilter, FieldErrors>, Error> {
+    let parsed = q.parse();
+    let tenant = match q.tenant.trim() {
+        "" => Ok(None),
+        uid => match tenants::existing(&state.db, "tenant", uid).await {
+            Ok(t) => Ok(Some(t)),
+            Err(Error::Invalid(errors)) => Err(errors),
+            Err(e) => return Err(e),
+        },
+    };
+    Ok(match (parsed, tenant) {
+        (Ok(filter), Ok(tenant)) => Ok(EventFilter { tenant, ..filter }),
+        (Ok(_), Err(errors)) => Err(errors),
+        (Err(errors), Ok(_)) => Err(errors),
+        (Err(mut errors), Err(more)) => {
+            for (k, v) in more.0 {
+                errors.add(k, v);
+            }
+            Err(errors)
+        }
+    })
+}
+
 async fn results(
     state: &AppState,
     q: &LogQuery,
@@ -233,7 +274,10 @@ async fn results(
         .then(|| page.events.first())
         .flatten()
         .map(|e| q.url(Some(("after", e.id.as_str()))));
+    let tenants =
+        TenantColumn::load(&state.db, page.events.iter().map(|e| e.tenant.as_ref())).await?;
     Ok(ResultsFragment {
+        tenants,
         rows: page
             .events
             .into_iter()

@@ -22,6 +22,7 @@ pub(crate) mod overview;
 mod paths;
 mod portal;
 mod replays;
+mod tenants;
 mod users;
 mod viewer;
 mod words;
@@ -69,6 +70,7 @@ pub fn router(state: AppState, sessions: SqliteStore) -> Router<AppState> {
         .merge(deliveries::router())
         .merge(events::router())
         .merge(replays::router())
+        .merge(tenants::router())
         .merge(users::router())
         .layer(session_layer)
         .layer(middleware::from_fn_with_state(

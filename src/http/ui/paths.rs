@@ -13,6 +13,7 @@ pub const EVENTS: &str = "/events";
 pub const EVENT_TYPES: &str = "/event-types";
 pub const API_KEYS: &str = "/api-keys";
 pub const USERS: &str = "/users";
+pub const TENANTS: &str = "/tenants";
 pub const ACCOUNT: &str = "/account";
 pub const ACCOUNT_PASSWORD: &str = "/account/password";
 
@@ -28,6 +29,10 @@ pub fn endpoint(id: impl Display) -> String {
 
 pub fn endpoint_deliveries(id: impl Display) -> String {
     format!("{ENDPOINTS}/{id}/deliveries")
+}
+
+pub fn tenant(uid: impl Display) -> String {
+    format!("{TENANTS}/{uid}")
 }
 
 pub fn delivery(id: impl Display) -> String {

@@ -277,6 +277,21 @@ impl ApiClient {
             .status()
     }
 
+    /// Sends `method path` (with a JSON body, if any) and returns only the status.
+    pub async fn fetch_status_of(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> StatusCode {
+        let req = self.request(method, path);
+        let req = match body {
+            Some(b) => req.json(&b),
+            None => req,
+        };
+        req.send().await.expect("request reaches the app").status()
+    }
+
     pub async fn post(&self, path: &str, body: &Value, expect: StatusCode) -> Value {
         self.send(self.request(Method::POST, path).json(body), expect)
             .await

@@ -9,10 +9,13 @@ use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use self::schema::{WebhookIn, WebhookOut, stats, with_stats};
+use self::schema::{WebhookIn, WebhookOut, WebhookPatch, stats, with_stats};
 use super::events::{AttemptOut, DeliveryOut};
+use super::params::EndpointPath;
+use super::responses::{Authenticated, JsonBody, NotFound, Query, Unavailable};
 use super::{
-    ApiJson, ApiQuery, ApiResult, Auth, ErrorBody, ListQuery, Page, WebhooksRead, WebhooksWrite,
+    ApiJson, ApiQuery, ApiResult, Auth, ErrorBody, ListQuery, OptionalJson, Page, WebhooksRead,
+    WebhooksWrite,
 };
 use crate::crypto::Secret;
 use crate::deliveries::{self, DeliveryFilter, Status};
@@ -44,15 +47,18 @@ pub struct WebhookListQuery {
     /// 1–100, default 25.
     #[param(minimum = 1, maximum = 100)]
     limit: Option<u32>,
-    /// `next_cursor` of the previous page.
+    /// `next_cursor` of the previous page; any other value is refused (422).
+    #[param(pattern = r"^[A-Za-z0-9_-]+$", max_length = 171)]
     cursor: Option<String>,
-    /// Only this tenant's endpoints (a team key; a tenant-bound key always sees only its own).
+    /// Only this tenant's endpoints (a team key; an unknown uid is 422). A tenant-bound key
+    /// always sees only its own.
+    #[param(pattern = r"^[A-Za-z0-9._:-]{1,64}$")]
     tenant: Option<String>,
 }
 
 /// List endpoints, newest first.
 #[utoipa::path(get, path = "/api/v1/webhooks", tag = "webhooks", params(WebhookListQuery),
-    responses((status = 200, description = "OK", body = Page<WebhookOut>), (status = 401, description = "Missing or invalid API key", body = ErrorBody)))]
+    responses((status = 200, description = "OK", body = Page<WebhookOut>), Authenticated, Query))]
 async fn list_webhooks(
     State(state): State<AppState>,
     auth: Auth<WebhooksRead>,
@@ -82,7 +88,7 @@ async fn list_webhooks(
 
 /// Create an endpoint; the response carries its signing secret, once.
 #[utoipa::path(post, path = "/api/v1/webhooks", tag = "webhooks", request_body = WebhookIn,
-    responses((status = 201, description = "Created", body = WebhookOut), (status = 422, description = "Validation failed: one details entry per field", body = ErrorBody), (status = 413, description = "Body larger than max_payload_bytes", body = ErrorBody)))]
+    responses((status = 201, description = "Created", body = WebhookOut), Authenticated, JsonBody))]
 async fn create_webhook(
     State(state): State<AppState>,
     auth: Auth<WebhooksWrite>,
@@ -97,8 +103,8 @@ async fn create_webhook(
 }
 
 /// Get an endpoint (secret masked).
-#[utoipa::path(get, path = "/api/v1/webhooks/{id}", tag = "webhooks", params(("id" = String, Path, description = "The endpoint id, `wh_…`")),
-    responses((status = 200, description = "OK", body = WebhookOut), (status = 404, description = "Not found", body = ErrorBody)))]
+#[utoipa::path(get, path = "/api/v1/webhooks/{id}", tag = "webhooks", params(EndpointPath),
+    responses((status = 200, description = "OK", body = WebhookOut), Authenticated, NotFound))]
 async fn get_webhook(
     State(state): State<AppState>,
     auth: Auth<WebhooksRead>,
@@ -110,8 +116,8 @@ async fn get_webhook(
 }
 
 /// Change any of the create fields (not the secret: rotate it instead).
-#[utoipa::path(patch, path = "/api/v1/webhooks/{id}", tag = "webhooks", params(("id" = String, Path, description = "The endpoint id, `wh_…`")), request_body = WebhookIn,
-    responses((status = 200, description = "OK", body = WebhookOut), (status = 404, description = "Not found", body = ErrorBody), (status = 422, description = "Validation failed: one details entry per field", body = ErrorBody)))]
+#[utoipa::path(patch, path = "/api/v1/webhooks/{id}", tag = "webhooks", params(EndpointPath), request_body = WebhookPatch,
+    responses((status = 200, description = "OK", body = WebhookOut), Authenticated, JsonBody, NotFound))]
 async fn update_webhook(
     State(state): State<AppState>,
     auth: Auth<WebhooksWrite>,
@@ -125,8 +131,8 @@ async fn update_webhook(
 }
 
 /// Delete an endpoint.
-#[utoipa::path(delete, path = "/api/v1/webhooks/{id}", tag = "webhooks", params(("id" = String, Path, description = "The endpoint id, `wh_…`")),
-    responses((status = 204, description = "Deleted"), (status = 404, description = "Not found", body = ErrorBody)))]
+#[utoipa::path(delete, path = "/api/v1/webhooks/{id}", tag = "webhooks", params(EndpointPath),
+    responses((status = 204, description = "Deleted"), Authenticated, NotFound))]
 async fn delete_webhook(
     State(state): State<AppState>,
     auth: Auth<WebhooksWrite>,
@@ -141,8 +147,8 @@ async fn delete_webhook(
 /// New signing secret (returned once). Every secret rotated out within the last 24 h keeps
 /// signing beside it (one `webhook-signature` entry each), at most 5 live secrets: a rotation
 /// past that is refused with 409 until the oldest expires.
-#[utoipa::path(post, path = "/api/v1/webhooks/{id}/rotate-secret", tag = "webhooks", params(("id" = String, Path, description = "The endpoint id, `wh_…`")),
-    responses((status = 200, description = "OK", body = WebhookOut), (status = 404, description = "Not found", body = ErrorBody),
+#[utoipa::path(post, path = "/api/v1/webhooks/{id}/rotate-secret", tag = "webhooks", params(EndpointPath),
+    responses((status = 200, description = "OK", body = WebhookOut), Authenticated, NotFound,
         (status = 409, description = "Already 5 live secrets (the current one and those rotated out within 24 h)", body = ErrorBody)))]
 async fn rotate_webhook_secret(
     State(state): State<AppState>,
@@ -158,7 +164,8 @@ async fn rotate_webhook_secret(
 #[derive(Deserialize, ToSchema, Default)]
 #[serde(deny_unknown_fields)]
 pub struct TestIn {
-    /// Default `webhook.test`; otherwise a catalog type.
+    /// Default (also when empty) `webhook.test`; otherwise an active catalog type.
+    #[schema(pattern = r"^([a-z0-9_]+(\.[a-z0-9_]+)*)?$", max_length = 128)]
     event_type: Option<String>,
     /// The event's `data` (a JSON object); default a short message.
     #[schema(value_type = Option<Object>)]
@@ -167,18 +174,17 @@ pub struct TestIn {
 
 /// Send a test event to this endpoint through the normal signed path; returns the delivery
 /// with its first attempt.
-#[utoipa::path(post, path = "/api/v1/webhooks/{id}/test", tag = "webhooks", params(("id" = String, Path, description = "The endpoint id, `wh_…`")), request_body = TestIn,
-    responses((status = 200, description = "OK", body = DeliveryOut), (status = 404, description = "Not found", body = ErrorBody), (status = 422, description = "Validation failed: one details entry per field", body = ErrorBody)))]
+#[utoipa::path(post, path = "/api/v1/webhooks/{id}/test", tag = "webhooks", params(EndpointPath),
+    request_body(content = Option<TestIn>, description = "Optional: an empty body sends the default `webhook.test`"),
+    responses((status = 200, description = "OK", body = DeliveryOut), Authenticated, JsonBody, NotFound, Unavailable))]
 async fn test_webhook(
     State(state): State<AppState>,
     auth: Auth<WebhooksWrite>,
     PathId(id): PathId<EndpointId>,
-    body: axum::body::Bytes,
+    OptionalJson(body): OptionalJson<TestIn>,
 ) -> ApiResult<Json<DeliveryOut>> {
     let id = auth.reach(&state, id).await?;
     endpoints::get(&state.db, &id).await?;
-    // The body is optional: an empty one sends the default `webhook.test`.
-    let body: TestIn = super::optional_body(&body)?;
     let delivery = state
         .delivery
         .send_test(&id, body.event_type, body.data)
@@ -191,8 +197,17 @@ async fn test_webhook(
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TestUrlIn {
+    /// The same rules as an endpoint's `url`.
+    #[schema(
+        format = "uri",
+        pattern = r"^[Hh][Tt][Tt][Pp][Ss]?://",
+        max_length = 2048
+    )]
     url: String,
-    /// Sign with this secret; default a fresh one (returned).
+    /// Sign with this secret (`whsec_` + base64 of 24–64 bytes); default a fresh one (returned).
+    #[schema(
+        pattern = r"^(|whsec_((?:[A-Za-z0-9+/]{4}){8,21}(?:[A-Za-z0-9+/][AQgw]==)?|(?:[A-Za-z0-9+/]{4}){8,20}[A-Za-z0-9+/]{2}[AEIMQUYcgkosw048]=))$"
+    )]
     secret: Option<String>,
     /// Default true.
     tls_verify: Option<bool>,
@@ -208,7 +223,7 @@ pub struct TestUrlOut {
 /// One signed `webhook.test` attempt to a URL that is not saved (same SSRF policy); the result
 /// is returned, nothing is stored.
 #[utoipa::path(post, path = "/api/v1/webhooks/test-url", tag = "webhooks", request_body = TestUrlIn,
-    responses((status = 200, description = "OK", body = TestUrlOut), (status = 422, description = "Validation failed: one details entry per field", body = ErrorBody)))]
+    responses((status = 200, description = "OK", body = TestUrlOut), Authenticated, JsonBody))]
 async fn test_url(
     State(state): State<AppState>,
     _: Auth<WebhooksWrite>,
@@ -243,6 +258,18 @@ async fn test_url(
     }))
 }
 
+/// The values of the `status` filter.
+#[derive(ToSchema)]
+#[schema(rename_all = "snake_case")]
+#[allow(dead_code)] // documentation only
+enum StatusFilter {
+    Pending,
+    Succeeded,
+    Failed,
+    Cancelled,
+    Failing,
+}
+
 /// The `status` filter's value for "failed, or retrying after a failed attempt".
 const FAILING: &str = "failing";
 
@@ -253,19 +280,26 @@ pub struct DeliveryListQuery {
     /// 1–100, default 25.
     #[param(minimum = 1, maximum = 100)]
     limit: Option<u32>,
+    /// `next_cursor` of the previous page; any other value is refused (422).
+    #[param(pattern = r"^[A-Za-z0-9_-]+$", max_length = 171)]
     cursor: Option<String>,
     /// pending, succeeded, failed, cancelled, or `failing`: failed or retrying after a failed
     /// attempt (pending with at least one attempt)
+    #[param(value_type = Option<StatusFilter>, inline)]
     status: Option<String>,
+    /// Only deliveries of this event type.
     event_type: Option<String>,
-    /// RFC 3339
+    /// Created at or after (RFC 3339).
+    #[param(format = DateTime)]
     since: Option<String>,
+    /// Created before (RFC 3339).
+    #[param(format = DateTime)]
     until: Option<String>,
 }
 
 /// This endpoint's deliveries, newest first.
-#[utoipa::path(get, path = "/api/v1/webhooks/{id}/deliveries", tag = "webhooks", params(("id" = String, Path, description = "The endpoint id, `wh_…`"), DeliveryListQuery),
-    responses((status = 200, description = "OK", body = Page<DeliveryOut>), (status = 404, description = "Not found", body = ErrorBody), (status = 422, description = "Validation failed: one details entry per field", body = ErrorBody)))]
+#[utoipa::path(get, path = "/api/v1/webhooks/{id}/deliveries", tag = "webhooks", params(EndpointPath, DeliveryListQuery),
+    responses((status = 200, description = "OK", body = Page<DeliveryOut>), Authenticated, NotFound, Query))]
 async fn list_webhook_deliveries(
     State(state): State<AppState>,
     auth: Auth<WebhooksRead>,

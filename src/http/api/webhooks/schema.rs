@@ -91,8 +91,11 @@ pub struct WebhookOut {
     created_at: String,
     #[schema(format = DateTime)]
     updated_at: String,
+    #[schema(format = DateTime)]
     last_triggered_at: Option<String>,
+    #[schema(format = DateTime)]
     last_success_at: Option<String>,
+    #[schema(format = DateTime)]
     last_failure_at: Option<String>,
     /// Consecutive failed attempts (retried or not) since the last success, so an endpoint whose
     /// deliveries are all still retrying shows as failing.
@@ -142,33 +145,130 @@ impl WebhookOut {
     }
 }
 
-/// Body of create and PATCH (every field optional on PATCH; `url` and `events` required on
-/// create). Unknown fields are refused.
+/// Body of create. Unknown fields are refused.
 #[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 #[allow(dead_code)] // documentation only: requests parse into `EndpointInput`
 pub struct WebhookIn {
-    #[schema(example = "https://example.com/webhooks")]
-    url: Option<String>,
-    #[schema(example = json!(["invoice.*"]))]
-    events: Option<Vec<String>>,
-    /// Defaults to the URL's host.
+    /// An absolute `https://` URL (`http://` too when the server allows plain-http targets),
+    /// without user name, password or `#fragment`, at most 2,048 characters. Addresses in
+    /// private, loopback and other non-public ranges are refused unless the server allows
+    /// private targets.
+    #[schema(
+        example = "https://example.com/webhooks",
+        format = "uri",
+        pattern = r"^[Hh][Tt][Tt][Pp][Ss]?://",
+        max_length = 2048
+    )]
+    url: String,
+    /// Event type names of the catalog, `prefix.*` patterns matching one of them, or `*`; at
+    /// most 100.
+    #[schema(example = json!(["invoice.*"]), min_items = 1, max_items = 100, value_type = Vec<EventPattern>)]
+    events: Vec<String>,
+    /// At most 100 characters; defaults to the URL's host.
+    #[schema(max_length = 100)]
     name: Option<String>,
+    /// At most 1,000 characters.
+    #[schema(max_length = 1000)]
     description: Option<String>,
     /// Default true.
     enabled: Option<bool>,
-    /// Custom request headers; reserved and hop-by-hop names are refused.
+    /// Custom request headers, at most 20: token names, except hookd's own (`content-type`,
+    /// `user-agent`, the signature, id and event headers, any `webhook-*` or `x-webhook-*`) and
+    /// hop-by-hop ones.
+    #[schema(value_type = Option<CustomHeaders>)]
     headers: Option<BTreeMap<String, String>>,
     /// Retries after the first attempt, 0–10, default 4.
+    #[schema(minimum = 0, maximum = 10)]
     retry_count: Option<i64>,
-    /// 1–30, default 10.
+    /// Seconds to wait for the receiver's answer, 1–30, default 10.
+    #[schema(minimum = 1, maximum = 30)]
     timeout_seconds: Option<i64>,
-    /// null clears the filter.
+    /// Deliver only events tagged with one of these, at most 50; null or empty: no filter.
+    #[schema(max_items = 50, value_type = Option<Vec<ChannelName>>)]
     channels: Option<Vec<String>>,
     /// Default true; false only for receivers with self-signed certificates.
     tls_verify: Option<bool>,
-    /// Creation only: `whsec_` + base64 of 24–64 bytes, instead of a generated secret.
+    /// `whsec_` + standard base64 of 24–64 bytes, instead of a generated secret; empty: generate
+    /// one.
+    #[schema(
+        pattern = r"^(|whsec_((?:[A-Za-z0-9+/]{4}){8,21}(?:[A-Za-z0-9+/][AQgw]==)?|(?:[A-Za-z0-9+/]{4}){8,20}[A-Za-z0-9+/]{2}[AEIMQUYcgkosw048]=))$"
+    )]
     secret: Option<String>,
-    /// Creation only (a PATCH may repeat it): the tenant uid (team keys; a tenant-bound key's
-    /// endpoints are always its tenant's).
+    /// The tenant uid the endpoint belongs to, which must exist (team keys; a tenant-bound
+    /// key's endpoints are always its tenant's, and naming another is 422).
+    #[schema(pattern = r"^[A-Za-z0-9._:-]{1,64}$")]
     tenant: Option<String>,
 }
+
+/// Body of PATCH: the create fields but the secret (rotate it instead), each optional; absent
+/// fields stay as they are. Unknown fields are refused.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)] // documentation only: requests parse into `EndpointInput`
+pub struct WebhookPatch {
+    /// As on create. An unchanged URL is not judged again.
+    #[schema(
+        format = "uri",
+        pattern = r"^[Hh][Tt][Tt][Pp][Ss]?://",
+        max_length = 2048
+    )]
+    url: Option<String>,
+    /// As on create.
+    #[schema(min_items = 1, max_items = 100, value_type = Option<Vec<EventPattern>>)]
+    events: Option<Vec<String>>,
+    #[schema(max_length = 100)]
+    name: Option<String>,
+    #[schema(max_length = 1000)]
+    description: Option<String>,
+    enabled: Option<bool>,
+    /// As on create; replaces all custom headers.
+    #[schema(value_type = Option<CustomHeaders>)]
+    headers: Option<BTreeMap<String, String>>,
+    #[schema(minimum = 0, maximum = 10)]
+    retry_count: Option<i64>,
+    #[schema(minimum = 1, maximum = 30)]
+    timeout_seconds: Option<i64>,
+    /// null or empty clears the filter.
+    #[schema(max_items = 50, value_type = Option<Vec<ChannelName>>)]
+    channels: Option<Vec<String>>,
+    tls_verify: Option<bool>,
+    /// An endpoint's tenant never changes: only its current tenant is accepted here (422
+    /// otherwise).
+    #[schema(pattern = r"^[A-Za-z0-9._:-]{1,64}$")]
+    tenant: Option<String>,
+}
+
+/// An event type name, `prefix.*` or `*`.
+#[derive(ToSchema)]
+#[schema(pattern = r"^(\*|[a-z0-9_]+(\.[a-z0-9_]+)*(\.\*)?)$", max_length = 130)]
+#[allow(dead_code)] // documentation only
+pub struct EventPattern(String);
+
+/// A channel name: letters, digits, `_ . : -`, at most 128; surrounding spaces are dropped,
+/// and so are empty entries.
+#[derive(ToSchema)]
+#[schema(pattern = r"^\s*[A-Za-z0-9_.:-]{0,128}\s*$")]
+#[allow(dead_code)] // documentation only
+pub struct ChannelName(String);
+
+/// Custom request headers: name → value, at most 20 (a map's size is no field attribute in
+/// utoipa, hence by hand).
+pub struct CustomHeaders;
+
+impl utoipa::PartialSchema for CustomHeaders {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        utoipa::openapi::ObjectBuilder::new()
+            .additional_properties(Some(<HeaderText as utoipa::PartialSchema>::schema()))
+            .max_properties(Some(20))
+            .into()
+    }
+}
+
+impl ToSchema for CustomHeaders {}
+
+/// A header value: printable ASCII and tabs, at most 1,024.
+#[derive(ToSchema)]
+#[schema(pattern = r"^[\t\x20-\x7e]*$", max_length = 1024)]
+#[allow(dead_code)] // documentation only
+pub struct HeaderText(String);

@@ -14,11 +14,13 @@ use crate::error::{Error, FieldErrors};
 use crate::event_types::EventType;
 use crate::http::PathId;
 use crate::http::ui::ctx::{push_url, replace_main};
+use crate::http::ui::tenants::column::suggestions;
 use crate::http::ui::{
     Changer, Chrome, CsrfForm, Ctx, FormErrors, HtmlResult, Viewer, catalog, paths,
 };
 use crate::ids::EndpointId;
 use crate::state::AppState;
+use crate::tenants::{self, TenantUid, Visibility};
 
 /// The form alone: what an htmx submit gets back (422 with errors).
 #[derive(Template, WebTemplate)]
@@ -32,10 +34,19 @@ struct FormFragment {
     v: FormValues,
     catalog: Vec<EventType>,
     errors: FormErrors,
+    /// At creation the tenant can be chosen (these uids are suggested); afterwards it is shown.
+    tenant_editable: bool,
+    tenant_uids: Vec<TenantUid>,
 }
 
 impl FormFragment {
-    fn create(ctx: &Ctx, v: FormValues, catalog: Vec<EventType>, errors: FieldErrors) -> Self {
+    fn create(
+        ctx: &Ctx,
+        v: FormValues,
+        catalog: Vec<EventType>,
+        errors: FieldErrors,
+        tenant_uids: Vec<TenantUid>,
+    ) -> Self {
         FormFragment {
             base: ctx.base,
             csrf: ctx.csrf.clone(),
@@ -45,7 +56,15 @@ impl FormFragment {
             v,
             catalog,
             errors,
+            // On the portal the tenant is the session's: nothing to choose, nothing to suggest.
+            tenant_editable: ctx.portal.is_none(),
+            tenant_uids,
         }
+    }
+
+    /// Offer the tenant field: the install has tenants, or one was typed.
+    fn tenant_field(&self) -> bool {
+        !self.tenant_uids.is_empty() || !self.v.tenant.is_empty()
     }
 
     fn update(
@@ -64,6 +83,8 @@ impl FormFragment {
             v,
             catalog,
             errors,
+            tenant_editable: false,
+            tenant_uids: vec![],
         }
     }
 }
@@ -96,13 +117,29 @@ fn edit_title(e: &Endpoint) -> String {
 
 pub(super) async fn new_endpoint(
     State(state): State<AppState>,
-    Changer(Viewer { ctx, .. }): Changer,
+    Changer(Viewer { ctx, who, .. }): Changer,
 ) -> HtmlResult<FormPage> {
     let catalog = catalog::active(&state).await?;
+    let uids = tenant_suggestions(&state, &who).await?;
     Ok(FormPage {
-        form: FormFragment::create(&ctx, FormValues::blank(), catalog, FieldErrors::default()),
+        form: FormFragment::create(
+            &ctx,
+            FormValues::blank(),
+            catalog,
+            FieldErrors::default(),
+            uids,
+        ),
         chrome: ctx.chrome("webhooks", "New endpoint").await,
         heading: "New endpoint".into(),
+    })
+}
+
+/// Tenant uids the create form suggests: an operator's choice; none on the portal (another
+/// tenant's uid is not the portal's to see).
+async fn tenant_suggestions(state: &AppState, who: &Visibility) -> HtmlResult<Vec<TenantUid>> {
+    Ok(match who {
+        Visibility::Everything => suggestions(&state.db).await?,
+        Visibility::Tenant(_) => vec![],
     })
 }
 
@@ -120,6 +157,18 @@ pub(super) async fn create_endpoint(
         endpoints::create_from_input(&state.db, &state.keyring, &who, input, &state).await
     } else {
         // Report the domain's field errors too, not only the form's own.
+        // Whether a named tenant exists is only an operator's to learn.
+        if let (Visibility::Everything, Some(uid)) = (&who, input.tenant.as_deref()) {
+            match tenants::existing(&state.db, "tenant", uid).await {
+                Err(Error::Invalid(more)) => {
+                    for (k, v) in more.0 {
+                        errors.add(k, v);
+                    }
+                }
+                Err(e) => return Err(e.into()),
+                Ok(_) => {}
+            }
+        }
         let names: Vec<String> = catalog.iter().map(|t| t.name.clone()).collect();
         match endpoints::validate(input, Some(&names), endpoints::TargetPolicy::rules(&state)) {
             Err(Error::Invalid(more)) => {
@@ -154,7 +203,8 @@ pub(super) async fn create_endpoint(
         }
         Err(Error::Invalid(errors)) => {
             let v = FormValues::from_form(&form, &catalog);
-            let form = FormFragment::create(&ctx, v, catalog, errors);
+            let uids = tenant_suggestions(&state, &who).await?;
+            let form = FormFragment::create(&ctx, v, catalog, errors, uids);
             Ok(form_with_errors(&ctx, "New endpoint".into(), form).await)
         }
         Err(e) => Err(e.into()),
@@ -206,7 +256,15 @@ pub(super) async fn update_endpoint(
             Ok(ctx.redirect(&ctx.at(&paths::endpoint(&id))))
         }
         Err(Error::Invalid(errors)) => {
-            let v = FormValues::from_form(&form, &catalog);
+            let v = FormValues {
+                // The edit form does not send it: it cannot change.
+                tenant: current
+                    .tenant
+                    .as_ref()
+                    .map(ToString::to_string)
+                    .unwrap_or_default(),
+                ..FormValues::from_form(&form, &catalog)
+            };
             let form = FormFragment::update(&ctx, &id, v, catalog, errors);
             Ok(form_with_errors(&ctx, edit_title(&current), form).await)
         }

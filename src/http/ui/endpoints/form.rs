@@ -37,6 +37,9 @@ pub(super) struct EndpointForm {
     timeout_seconds: String,
     tls_verify: Option<String>,
     enabled: Option<String>,
+    /// Only at creation: a tenant's uid.
+    #[serde(default)]
+    tenant: String,
 }
 
 /// What the form shows.
@@ -53,6 +56,8 @@ pub(super) struct FormValues {
     pub timeout_seconds: String,
     pub tls_verify: bool,
     pub enabled: bool,
+    /// The tenant's uid; empty for the team's own.
+    pub tenant: String,
 }
 
 impl FormValues {
@@ -69,6 +74,7 @@ impl FormValues {
             timeout_seconds: DEFAULT_TIMEOUT_SECONDS.to_string(),
             tls_verify: true,
             enabled: true,
+            tenant: String::new(),
         }
     }
 
@@ -86,6 +92,11 @@ impl FormValues {
             timeout_seconds: s.timeout_seconds.to_string(),
             tls_verify: s.tls_verify,
             enabled: s.enabled,
+            tenant: e
+                .tenant
+                .as_ref()
+                .map(ToString::to_string)
+                .unwrap_or_default(),
         }
     }
 
@@ -121,6 +132,7 @@ impl FormValues {
             timeout_seconds: f.timeout_seconds.clone(),
             tls_verify: f.tls_verify.is_some(),
             enabled: f.enabled.is_some(),
+            tenant: f.tenant.clone(),
         }
     }
 
@@ -202,7 +214,7 @@ pub(super) fn to_input(f: &EndpointForm) -> (EndpointInput, FieldErrors) {
         channels: Some((!channels.is_empty()).then_some(channels)),
         tls_verify: Some(f.tls_verify.is_some()),
         secret: None,
-        tenant: None,
+        tenant: Some(f.tenant.trim().to_owned()).filter(|t| !t.is_empty()),
     };
     (input, errors)
 }

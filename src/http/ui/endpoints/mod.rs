@@ -12,17 +12,21 @@ mod panels;
 mod show;
 mod snippets;
 mod test_send;
-mod view;
+pub(super) mod view;
 
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::Router;
 use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use axum::response::IntoResponse;
 use axum::routing::{get, post};
 use serde::Deserialize;
 
-use super::{Changer, Chrome, CsrfForm, HtmlResult, NoFields, Viewer, paths};
+use super::tenants::column::TenantColumn;
+use super::{Changer, Chrome, CsrfForm, FormErrors, HtmlResult, NoFields, Viewer, paths};
 use crate::endpoints::{self, Endpoint};
+use crate::error::{Error, FieldErrors};
 use crate::http::PathId;
 use crate::ids::EndpointId;
 use crate::state::AppState;
@@ -63,32 +67,72 @@ pub fn router() -> Router<AppState> {
 struct ListPage {
     chrome: Chrome,
     endpoints: Vec<Endpoint>,
+    /// The "Older" link.
     older: Option<String>,
+    tenants: TenantColumn,
+    /// `?tenant=` as typed.
+    tenant: String,
+    errors: FormErrors,
 }
 
 #[derive(Deserialize)]
 struct ListQuery {
     before: Option<String>,
+    #[serde(default)]
+    tenant: String,
 }
 
+/// `?tenant=uid` narrows the list to one tenant's endpoints; an unknown uid is an error on
+/// that filter (422).
 async fn list_endpoints(
     State(state): State<AppState>,
     Viewer { ctx, who, .. }: Viewer,
     Query(q): Query<ListQuery>,
-) -> HtmlResult<ListPage> {
+) -> HtmlResult {
+    let tenant = q.tenant.trim().to_owned();
+    // On the portal, `who` is already the session's tenant (another uid is an error).
+    let who = who.narrowed(&state.db, Some(tenant.as_str())).await;
+    let (who, errors) = match who {
+        Ok(who) => (Some(who), FieldErrors::default()),
+        Err(Error::Invalid(errors)) => (None, errors),
+        Err(e) => return Err(e.into()),
+    };
     let before = q.before.as_deref().and_then(EndpointId::parse);
-    let mut endpoints = endpoints::list(&state.db, &who, before.as_ref(), PAGE_SIZE + 1).await?;
+    let mut endpoints = match &who {
+        Some(who) => endpoints::list(&state.db, who, before.as_ref(), PAGE_SIZE + 1).await?,
+        None => vec![],
+    };
     let older = if endpoints.len() > PAGE_SIZE as usize {
         endpoints.truncate(PAGE_SIZE as usize);
-        endpoints.last().map(|e| e.id.to_string())
+        endpoints.last().map(|e| {
+            let mut pairs = vec![("before", e.id.to_string())];
+            if !tenant.is_empty() {
+                pairs.insert(0, ("tenant", tenant.clone()));
+            }
+            paths::with_query(&ctx.at(paths::ENDPOINTS), &paths::query(&pairs))
+        })
     } else {
         None
     };
-    Ok(ListPage {
+    // The portal shows one tenant's rows: no tenant column, no filter.
+    let tenants = match ctx.portal {
+        Some(_) => TenantColumn::default(),
+        None => TenantColumn::load(&state.db, endpoints.iter().map(|e| e.tenant.as_ref())).await?,
+    };
+    let status = if errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
+    let page = ListPage {
         chrome: ctx.chrome("webhooks", "Endpoints").await,
         endpoints,
         older,
-    })
+        tenants,
+        tenant,
+        errors,
+    };
+    Ok((status, page).into_response())
 }
 
 #[derive(Template, WebTemplate)]
