@@ -141,6 +141,10 @@ async fn an_endpoint_created_in_the_portal_belongs_to_its_tenant() {
     // Arrange
     let w = World::new().await;
     let acme = w.portal("acme", false).await;
+    // The form offers no tenant to choose, and names no other tenant.
+    let form = acme.page("/portal/webhooks/new").await;
+    assert!(!form.body.contains(r#"name="tenant""#), "{}", form.body);
+    assert!(!form.body.contains("globex"), "{}", form.body);
 
     // Act
     let page = super::submit(
@@ -168,6 +172,21 @@ async fn an_endpoint_created_in_the_portal_belongs_to_its_tenant() {
     );
     let e = w.endpoint_json(&id).await;
     assert_eq!(e["tenant"], "acme", "{e}");
+    // Naming another tenant in the form is refused, whether or not it exists.
+    for other in ["globex", "no-such-tenant"] {
+        let refused = super::submit(
+            &acme,
+            "/portal/webhooks",
+            &[
+                ("url", "http://127.0.0.1:9/x"),
+                ("events", "*"),
+                ("tenant", other),
+            ],
+            StatusCode::UNPROCESSABLE_ENTITY,
+        )
+        .await;
+        assert!(refused.body.contains("another tenant"), "{}", refused.body);
+    }
     let globex = w.portal("globex", false).await;
     globex
         .get(&format!("/portal/webhooks/{id}"), StatusCode::NOT_FOUND)
