@@ -264,10 +264,11 @@ async fn gone(ctx: &Ctx, status: StatusCode, expired_session: bool) -> Response 
 }
 
 /// What a portal page answers without a (live) portal session: the "ask for a new link" page,
-/// never the operator's login. htmx is sent to it as a whole page.
+/// never the operator's login. htmx is sent to it as a whole page (the list's address, which
+/// answers this same page without a session).
 pub(super) async fn session_missing(ctx: &Ctx) -> Response {
     if ctx.htmx {
-        return see_other(true, &format!("{BASE}{ENTER}"));
+        return see_other(true, &format!("{BASE}{}", paths::ENDPOINTS));
     }
     gone(ctx, StatusCode::UNAUTHORIZED, true).await
 }

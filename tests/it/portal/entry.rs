@@ -113,7 +113,7 @@ async fn portal_pages_without_a_session_ask_for_a_new_link_not_for_a_login() {
         assert!(!page.body.contains("/login"), "{path}: {}", page.body);
     }
     let htmx = stranger.htmx_get("/portal/webhooks", StatusCode::OK).await;
-    assert_eq!(htmx.header("hx-redirect"), Some("/portal/enter"));
+    assert_eq!(htmx.header("hx-redirect"), Some("/portal/webhooks"));
 }
 
 #[tokio::test]
