@@ -144,7 +144,7 @@ async fn admin_sends_a_test_event_sees_the_result_inline_and_the_delivery_arrive
         text_of(driver, "#disabled-banner .banner-warn").await
     })
     .await;
-    assert!(banner.contains("An admin disabled it by hand"), "{banner}");
+    assert!(banner.contains("It was disabled by hand"), "{banner}");
     driver
         .execute("window.scrollTo(0, 0);", vec![])
         .await

@@ -51,7 +51,7 @@ fn explain_disabled(reason: Option<&str>) -> String {
              2xx, then re-enable it; deliveries still pending are retried.",
             r.trim_start_matches("auto:").trim()
         ),
-        Some("manual") | None => "An admin disabled it by hand.".to_owned(),
+        Some("manual") | None => "It was disabled by hand.".to_owned(),
         Some(other) => format!("Reason: {other}."),
     }
 }
@@ -165,9 +165,9 @@ mod tests {
         );
         assert_eq!(
             explain_disabled(Some("manual")),
-            "An admin disabled it by hand."
+            "It was disabled by hand."
         );
-        assert_eq!(explain_disabled(None), "An admin disabled it by hand.");
+        assert_eq!(explain_disabled(None), "It was disabled by hand.");
     }
 
     #[test]
