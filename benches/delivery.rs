@@ -3,7 +3,8 @@
 //! `c` to run one workload). Prints ingest events/s, deliveries/s, ingest→receipt latency
 //! p50/p99, peak RSS, and lost / duplicated deliveries. Each run first measures the machine's
 //! ceiling: the same receiver fed directly by an in-process sender (no hookd), with the same
-//! bodies and concurrency; hookd's deliveries/s is also given as a share of it. hookd runs with
+//! bodies and concurrency; hookd's deliveries/s is also given as a share of it. `-- curve` runs
+//! 1, 10, 100 and 1,000 endpoints per event; `-- fair` measures tenant fairness. hookd runs with
 //! its default durability unless `HOOKD_DURABILITY` says otherwise; the run prints which.
 
 use std::collections::HashMap;
@@ -453,5 +454,17 @@ async fn main() {
     }
     if run("fair") {
         fairness().await;
+    }
+    if run("curve") {
+        // How cost grows with the fan-out: about 40,000 deliveries each.
+        for endpoints in [1, 10, 100, 1000] {
+            workload(
+                &format!("(curve {endpoints})"),
+                40_000 / endpoints,
+                endpoints,
+                None,
+            )
+            .await;
+        }
     }
 }

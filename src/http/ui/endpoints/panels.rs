@@ -163,10 +163,7 @@ mod tests {
             ),
             "{auto}"
         );
-        assert_eq!(
-            explain_disabled(Some("manual")),
-            "It was disabled by hand."
-        );
+        assert_eq!(explain_disabled(Some("manual")), "It was disabled by hand.");
         assert_eq!(explain_disabled(None), "It was disabled by hand.");
     }
 
