@@ -3,7 +3,7 @@
 //! `c` to run one workload). Prints ingest events/s, deliveries/s, ingest→receipt latency
 //! p50/p99, peak RSS, and lost / duplicated deliveries. Each run first measures the machine's
 //! ceiling: the same receiver fed directly by an in-process sender (no hookd), with the same
-//! bodies and concurrency; hookd's deliveries/s is also given as a share of it. `-- curve` runs
+//! bodies and concurrency; hookd's deliveries/s is also given as a share of it. `-- d` is a steady 2,000 events/s; `-- curve` runs
 //! 1, 10, 100 and 1,000 endpoints per event; `-- fair` measures tenant fairness. hookd runs with
 //! its default durability unless `HOOKD_DURABILITY` says otherwise; the run prints which.
 
@@ -451,6 +451,9 @@ async fn main() {
     }
     if run("c") {
         workload("(c)", 10_000, 1, Some(1_000)).await;
+    }
+    if run("d") {
+        workload("(d)", 20_000, 1, Some(2_000)).await;
     }
     if run("fair") {
         fairness().await;
