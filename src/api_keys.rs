@@ -203,11 +203,19 @@ pub async fn authenticate(db: &Db, presented: &str) -> Result<Option<ApiKey>> {
         .last_used_at
         .is_none_or(|t| t < now.minus(LAST_USED_GRANULARITY))
     {
-        sqlx::query("update api_keys set last_used_at = ? where id = ?")
-            .bind(now)
-            .bind(&key.id)
-            .execute(db)
-            .await?;
+        // Bookkeeping only, off the request's path: a request never waits for the write lock
+        // (busy while the engine drains a backlog) nor fails for it.
+        let (db, id) = (db.clone(), key.id.clone());
+        tokio::spawn(async move {
+            let done = sqlx::query("update api_keys set last_used_at = ? where id = ?")
+                .bind(now)
+                .bind(&id)
+                .execute(&db)
+                .await;
+            if let Err(e) = done {
+                tracing::debug!(error = %e, key = %id, "could not record the key's use");
+            }
+        });
         key.last_used_at = Some(now);
     }
     Ok(Some(key))

@@ -53,7 +53,7 @@ impl App {
                  original key is restored or their secrets are rotated"
             );
         }
-        let sessions = SqliteStore::new(db.clone());
+        let sessions = SqliteStore::new(db::open_sessions(&config.data_dir).await?);
         sessions
             .migrate()
             .await

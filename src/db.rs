@@ -41,6 +41,28 @@ pub async fn open_with(data_dir: &Path, durability: Durability) -> anyhow::Resul
     Ok(db)
 }
 
+/// Dashboard and portal sessions, in their own file beside the database.
+pub const SESSIONS_FILE: &str = "sessions.db";
+
+/// The session store's database. A session is saved on every dashboard request (its expiry
+/// slides), and in the main database those writes would queue behind the delivery engine's
+/// back-to-back group commits while a backlog drains; here they never wait for it. Losing the
+/// last commits of this file only signs people out, so it syncs at checkpoints only.
+pub async fn open_sessions(data_dir: &Path) -> anyhow::Result<Db> {
+    let path = data_dir.join(SESSIONS_FILE);
+    let opts = SqliteConnectOptions::from_str("sqlite:")?
+        .filename(&path)
+        .create_if_missing(true)
+        .journal_mode(SqliteJournalMode::Wal)
+        .synchronous(SqliteSynchronous::Normal)
+        .busy_timeout(Duration::from_secs(5));
+    SqlitePoolOptions::new()
+        .max_connections(4)
+        .connect_with(opts)
+        .await
+        .with_context(|| format!("cannot open the session database {}", path.display()))
+}
+
 /// In WAL mode, FULL syncs the WAL at every commit, so a commit is on stable storage when it
 /// returns; NORMAL syncs only at checkpoints, so the last commits can be lost in a power cut.
 fn synchronous(durability: Durability) -> SqliteSynchronous {

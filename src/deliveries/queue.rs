@@ -77,7 +77,9 @@ pub async fn claim_due(
 ) -> Result<Vec<Job>> {
     // Seek per endpoint (index deliveries_due_endpoint) rather than walking the due rows in time
     // order: that walk passes every row of full or disabled endpoints, and a large backlog
-    // there made each claim scan it all. Each tenant with due work (the team counts as one) gets
+    // there made each claim scan it all. `indexed by` keeps that plan whatever statistics say:
+    // after an ANALYZE on a 1,000,000-row backlog SQLite preferred another index and claims
+    // fell from about 9,000 to 650 a second. Each tenant with due work (the team counts as one) gets
     // an equal share, split equally between its eligible endpoints, so a tenant's flood or its
     // many endpoints cannot crowd out another tenant's deliveries.
     let full: Vec<&EndpointId> = room
@@ -88,7 +90,8 @@ pub async fn claim_due(
     let eligible: Vec<(EndpointId, Option<TenantUid>)> = sqlx::query_as(
         "select e.id, e.tenant from endpoints e
          where e.enabled = 1 and e.id not in (select value from json_each(?2))
-           and exists (select 1 from deliveries d where d.endpoint_id = e.id and d.status = 'pending'
+           and exists (select 1 from deliveries d indexed by deliveries_due_endpoint
+                       where d.endpoint_id = e.id and d.status = 'pending'
                        and d.claimed_at is null and d.next_attempt_at <= ?1)",
     )
     .bind(now)
@@ -112,7 +115,7 @@ pub async fn claim_due(
         ids.extend(
             sqlx::query_scalar::<_, DeliveryId>(
                 "update deliveries set claimed_at = ?1 where id in (
-                     select id from deliveries
+                     select id from deliveries indexed by deliveries_due_endpoint
                      where endpoint_id = ?2 and status = 'pending' and claimed_at is null and next_attempt_at <= ?1
                      order by next_attempt_at limit ?3)
                  returning id",

@@ -117,6 +117,7 @@ pub fn spawn(
         let mut batch = Vec::with_capacity(MAX_BATCH);
         let mut kept = Kept::default();
         let mut backoff = FIRST_BACKOFF;
+        let mut busy_since: Option<tokio::time::Instant> = None;
         loop {
             let open = if store.health.is_failing() {
                 // Don't wait for new work: kept work and the probe go again after the pause.
@@ -131,6 +132,21 @@ pub fn spawn(
             let mut ops = kept.into_ops();
             ops.append(&mut batch);
             kept = run_batch(&store, ops, &handoff, &on_disabled).await;
+            if rx.is_empty() {
+                busy_since = None;
+            } else if busy_since
+                .get_or_insert_with(tokio::time::Instant::now)
+                .elapsed()
+                >= SHARE_LOCK_EVERY
+            {
+                // Back-to-back batches take the write lock again the moment they commit, and
+                // SQLite's busy handler, which every other writer (sessions, API-key use,
+                // dashboard edits) waits in, retries only every 100 ms: under a sustained load
+                // (a backlog draining) they would time out with "database is locked". A pause
+                // longer than that interval now and then lets each of them in.
+                tokio::time::sleep(LOCK_GAP).await;
+                busy_since = None;
+            }
             backoff = match store.health.is_failing() {
                 true => (backoff * 2).min(MAX_BACKOFF),
                 false => FIRST_BACKOFF,
@@ -149,6 +165,11 @@ pub fn spawn(
     });
     (Writer { tx }, task)
 }
+
+/// Under sustained load the writer leaves the write lock free for `LOCK_GAP` after this much
+/// continuous work (about 5 % of its time), so other connections are never starved.
+const SHARE_LOCK_EVERY: Duration = Duration::from_secs(2);
+const LOCK_GAP: Duration = Duration::from_millis(110);
 
 /// First pause before a failed batch's kept work is tried again; it doubles up to the max.
 const FIRST_BACKOFF: Duration = Duration::from_millis(100);

@@ -7,9 +7,9 @@ use crate::support::{ADMIN_EMAIL, ADMIN_PASSWORD, TestApp};
 
 /// Rows in the session store, read directly: the API cannot show them.
 async fn session_rows(app: &TestApp) -> i64 {
-    let db = hookd::db::open(app.data_dir())
+    let db = hookd::db::open_sessions(app.data_dir())
         .await
-        .expect("the database opens");
+        .expect("the session database opens");
     let n = sqlx::query_scalar("select count(*) from tower_sessions")
         .fetch_one(&db)
         .await
