@@ -7,10 +7,13 @@
 //!   cargo bench --bench backlog                        # 1,000,000 pending deliveries
 //!   cargo bench --bench backlog -- --deliveries 200000
 
+mod support;
+
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use support::{EMAIL, PASSWORD, pct, sign_in};
 
 use axum::body::Bytes;
 use hookd::deliveries::{self, NewDelivery};
@@ -25,8 +28,6 @@ use serde_json::json;
 use serde_json::value::RawValue;
 use tokio::net::TcpListener;
 
-const EMAIL: &str = "bench@example.com";
-const PASSWORD: &str = "bench password 123";
 const BATCH: usize = 10_000;
 const HEALTHY_RATE: u64 = 100;
 
@@ -213,47 +214,6 @@ fn rss_mb(pid: u32, field: &str) -> f64 {
                 .and_then(|kb| kb.parse::<f64>().ok())
         })
         .map_or(f64::NAN, |kb| kb / 1024.0)
-}
-
-async fn sign_in(url: &str) -> reqwest::Client {
-    let client = reqwest::Client::builder()
-        .cookie_store(true)
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap();
-    let page = client
-        .get(format!("{url}/login"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let token = page
-        .split(r#"name="csrf_token" value=""#)
-        .nth(1)
-        .and_then(|s| s.split('"').next())
-        .expect("login form token")
-        .to_owned();
-    let resp = client
-        .post(format!("{url}/login"))
-        .form(&[
-            ("email", EMAIL),
-            ("password", PASSWORD),
-            ("csrf_token", &token),
-        ])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(resp.status(), 303, "sign-in failed");
-    client
-}
-
-fn pct(sorted: &[u64], p: f64) -> f64 {
-    if sorted.is_empty() {
-        return f64::NAN;
-    }
-    sorted[((sorted.len() as f64 * p).ceil() as usize).clamp(1, sorted.len()) - 1] as f64 / 1000.0
 }
 
 #[tokio::main]

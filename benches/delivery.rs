@@ -7,10 +7,13 @@
 //! 1, 10, 100 and 1,000 endpoints per event; `-- fair` measures tenant fairness. hookd runs with
 //! its default durability unless `HOOKD_DURABILITY` says otherwise; the run prints which.
 
+mod support;
+
 use std::collections::HashMap;
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use support::pct;
 
 use axum::body::Bytes;
 use axum::http::HeaderMap;
@@ -259,13 +262,6 @@ async fn ingest_for(
         t.await.unwrap();
     }
     start.elapsed()
-}
-
-fn pct(sorted: &[u64], p: f64) -> f64 {
-    if sorted.is_empty() {
-        return f64::NAN;
-    }
-    sorted[((sorted.len() as f64 * p).ceil() as usize).clamp(1, sorted.len()) - 1] as f64 / 1000.0
 }
 
 /// Deliveries/s the receiver takes from a direct sender: `CONCURRENCY` workers posting the

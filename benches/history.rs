@@ -11,9 +11,12 @@
 //! Times are measured by the client over loopback (so they include a little HTTP overhead on
 //! top of the server's render time): median and p95 of 25 requests after 5 warm-ups.
 
+mod support;
+
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
+use support::{EMAIL, PASSWORD, sign_in};
 
 use hookd::deliveries::{self, NewAttempt, NewDelivery, Next, Outcome};
 use hookd::endpoints::{self, EndpointSpec};
@@ -25,8 +28,6 @@ use hookd::users::{self, Role};
 use hookd::{crypto, db};
 use serde_json::value::RawValue;
 
-const EMAIL: &str = "bench@example.com";
-const PASSWORD: &str = "bench password 123";
 const TYPES: [&str; 5] = [
     "order.created",
     "order.paid",
@@ -266,40 +267,6 @@ async fn start_hookd(dir: &Path) -> Hookd {
         tokio::time::sleep(Duration::from_millis(25)).await;
     }
     panic!("hookd did not start");
-}
-
-async fn sign_in(url: &str) -> reqwest::Client {
-    let client = reqwest::Client::builder()
-        .cookie_store(true)
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap();
-    let page = client
-        .get(format!("{url}/login"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let token = page
-        .split(r#"name="csrf_token" value=""#)
-        .nth(1)
-        .and_then(|s| s.split('"').next())
-        .expect("login form token")
-        .to_owned();
-    let resp = client
-        .post(format!("{url}/login"))
-        .form(&[
-            ("email", EMAIL),
-            ("password", PASSWORD),
-            ("csrf_token", &token),
-        ])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(resp.status(), 303, "sign-in failed");
-    client
 }
 
 async fn time_page(client: &reqwest::Client, url: &str, name: &str, path: &str) {

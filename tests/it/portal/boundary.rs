@@ -5,7 +5,7 @@
 use reqwest::{Method, StatusCode};
 use serde_json::json;
 
-use super::{World, csrf, portal_cookie};
+use super::{World, change_routes, csrf, portal_cookie};
 use crate::support::TestClient;
 
 #[tokio::test]
@@ -98,31 +98,7 @@ async fn other_tenants_and_the_teams_ids_are_not_found_on_every_portal_route() {
             );
         }
         // Changes.
-        for (path, fields) in [
-            (
-                format!("/portal/webhooks/{e}"),
-                vec![("url", "http://127.0.0.1:9/x"), ("events", "*")],
-            ),
-            (
-                format!("/portal/webhooks/{e}/enabled"),
-                vec![("enabled", "false")],
-            ),
-            (
-                format!("/portal/webhooks/{e}/test"),
-                vec![("event_type", "webhook.test"), ("payload", "{}")],
-            ),
-            (format!("/portal/webhooks/{e}/rotate-secret"), vec![]),
-            (format!("/portal/webhooks/{e}/delete"), vec![]),
-            (
-                format!("/portal/webhooks/{e}/replays/preview"),
-                vec![("preset", "24h")],
-            ),
-            (
-                format!("/portal/webhooks/{e}/replays"),
-                vec![("preset", "24h")],
-            ),
-            (format!("/portal/deliveries/{d}/retry"), vec![]),
-        ] {
+        for (path, fields) in change_routes(e, d) {
             let mut all = fields.clone();
             all.push(("csrf_token", &token));
             acme.post_form(&path, &all, StatusCode::NOT_FOUND).await;

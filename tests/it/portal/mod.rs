@@ -156,3 +156,33 @@ pub fn edit_link_id(body: &str) -> String {
         .unwrap_or_else(|| panic!("no portal edit link in page:\n{body}"))
         .to_owned()
 }
+
+/// Every portal route that changes an existing endpoint or delivery, with form fields that
+/// would pass validation: what a read-only session and another tenant must both be refused.
+pub fn change_routes(e: &str, d: &str) -> Vec<(String, Vec<(&'static str, &'static str)>)> {
+    vec![
+        (
+            format!("/portal/webhooks/{e}"),
+            vec![("url", "http://127.0.0.1:9/x"), ("events", "*")],
+        ),
+        (
+            format!("/portal/webhooks/{e}/enabled"),
+            vec![("enabled", "false")],
+        ),
+        (
+            format!("/portal/webhooks/{e}/test"),
+            vec![("event_type", "webhook.test"), ("payload", "{}")],
+        ),
+        (format!("/portal/webhooks/{e}/rotate-secret"), vec![]),
+        (format!("/portal/webhooks/{e}/delete"), vec![]),
+        (
+            format!("/portal/webhooks/{e}/replays/preview"),
+            vec![("preset", "24h")],
+        ),
+        (
+            format!("/portal/webhooks/{e}/replays"),
+            vec![("preset", "24h")],
+        ),
+        (format!("/portal/deliveries/{d}/retry"), vec![]),
+    ]
+}
