@@ -175,8 +175,10 @@ async fn an_endpoint_created_in_the_portal_belongs_to_its_tenant() {
 }
 
 /// Operator pages a portal session must never open.
-const OPERATOR_PAGES: [&str; 8] = [
+const OPERATOR_PAGES: [&str; 10] = [
     "/",
+    "/tenants",
+    "/tenants/acme",
     "/webhooks",
     "/webhooks/new",
     "/events",
