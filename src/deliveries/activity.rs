@@ -42,6 +42,18 @@ pub async fn pending_summary(db: &Db) -> Result<(i64, Option<Timestamp>)> {
     )
 }
 
+/// Pending deliveries, counted up to `cap` and no further (`cap + 1` means "more"): the
+/// overview must stay fast while a backlog of a million rows drains, and counting them all
+/// takes ~0.4 s where counting to 10,000 takes a few ms.
+pub async fn pending_count_upto(db: &Db, cap: i64) -> Result<i64> {
+    Ok(sqlx::query_scalar(
+        "select count(*) from (select 1 from deliveries where status = 'pending' limit ?)",
+    )
+    .bind(cap + 1)
+    .fetch_one(db)
+    .await?)
+}
+
 /// The oldest pending delivery, for the overview.
 pub async fn oldest_pending(db: &Db) -> Result<Option<(DeliveryId, EndpointId, Timestamp)>> {
     Ok(sqlx::query_as(

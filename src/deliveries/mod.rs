@@ -17,8 +17,8 @@ use crate::ids::{AttemptId, DeliveryId, EndpointId, EventId};
 use crate::timestamp::Timestamp;
 
 pub use activity::{
-    AttemptPoint, Failure, oldest_pending, pending_summary, recent_attempts, recent_failures,
-    recent_tenant_failures,
+    AttemptPoint, Failure, oldest_pending, pending_count_upto, pending_summary, recent_attempts,
+    recent_failures, recent_tenant_failures,
 };
 pub use fan_out::{FanOutRow, FanOutSummary, fan_out, fan_out_summaries};
 pub use history::{

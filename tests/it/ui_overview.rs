@@ -186,3 +186,36 @@ async fn an_auto_disabled_endpoint_gets_a_banner_with_one_click_re_enable() {
             .contains(&format!(r#"id="disabled-{wh}""#))
     );
 }
+
+#[tokio::test]
+async fn a_large_backlog_is_counted_up_to_a_cap_and_shown_as_more() {
+    // Arrange: 101 endpoints that refuse connections and retry only in an hour, 100 events to
+    // all of them: 10,100 deliveries stay pending, more than the overview counts.
+    let env = Env::start(|cfg| {
+        cfg.retry_schedule = hookd::delivery::schedule::RetrySchedule::parse("1h").unwrap();
+    })
+    .await;
+    env.event_type("order.paid").await;
+    let (_refusing, port) = crate::delivery_kit::refusing_port();
+    for _ in 0..101 {
+        env.webhook(
+            json!({"url": format!("http://127.0.0.1:{port}/"), "events": ["*"], "retry_count": 1}),
+        )
+        .await;
+    }
+    let admin = env.app.login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    let pending = |page: &str| between(page, r#"id="total-pending">"#, "<").map(str::to_owned);
+    for _ in 0..99 {
+        env.send("order.paid", json!({})).await;
+    }
+    // 9,999 pending: counted exactly.
+    let page = admin.page("/").await.body;
+    assert_eq!(pending(&page).as_deref(), Some("9999"));
+
+    // Act
+    env.send("order.paid", json!({})).await;
+    let page = admin.page("/").await.body;
+
+    // Assert
+    assert_eq!(pending(&page).as_deref(), Some("10000+"));
+}
