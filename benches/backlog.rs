@@ -290,6 +290,9 @@ async fn main() {
     ];
     let mut page_times: Vec<(String, Vec<f64>)> =
         pages.iter().map(|(n, _)| (n.to_string(), vec![])).collect();
+    // A write outside the engine (an API edit) waits its turn at SQLite's write lock.
+    let api = reqwest::Client::new();
+    let mut edit_times = vec![];
 
     println!("backlog: {n} deliveries due at once to one endpoint; 100 events/s to another");
     let mut last = 0;
@@ -319,6 +322,16 @@ async fn main() {
             r.bytes().await.unwrap();
             times.push(t.elapsed().as_secs_f64() * 1000.0);
         }
+        let t = Instant::now();
+        let r = api
+            .post(format!("{}/api/v1/event-types", h.url))
+            .bearer_auth(&h.key)
+            .json(&json!({"name": format!("edit.at.{}", edit_times.len())}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 201, "an API edit during the drain");
+        edit_times.push(t.elapsed().as_secs_f64() * 1000.0);
     }
     stop.store(true, Ordering::Relaxed);
     sender.await.unwrap();
@@ -349,6 +362,7 @@ async fn main() {
         pct(&lat, 0.5),
         pct(&lat, 0.99)
     );
+    page_times.push(("API edit (write)".to_owned(), edit_times));
     for (name, mut times) in page_times {
         times.sort_by(f64::total_cmp);
         let median = times.get(times.len() / 2).copied().unwrap_or(f64::NAN);

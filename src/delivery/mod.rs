@@ -40,6 +40,7 @@ use crate::events::{Ingested, NewEvent};
 use crate::ids::{DeliveryId, EndpointId};
 use crate::ssrf::Policy;
 pub use health::StoreHealth;
+pub use writer::Turn;
 
 use attempt::Wait;
 use budget::Budget;
@@ -59,6 +60,7 @@ pub struct DeliveryHandle {
     wake: Arc<Notify>,
     replay_nudge: Arc<Notify>,
     health: health::Health,
+    turns: writer::Turns,
 }
 
 /// Starts the engine; it stops when `stop` is cancelled (await the returned task to drain).
@@ -91,10 +93,12 @@ pub async fn spawn(
         budget: budget.clone(),
     };
     let health = health::Health::default();
+    let turns = writer::Turns::default();
     let store = writer::Store {
         db: db.clone(),
         health: health.clone(),
         faults: config.commit_faults.clone(),
+        turns: turns.clone(),
     };
     let (writer, writer_task) = writer::spawn(store, handoff, |ids| {
         for id in ids {
@@ -137,13 +141,14 @@ pub async fn spawn(
         }
         .run(),
     );
-    let pruner = tokio::spawn(prune::run(db, config.retention_days, stop));
+    let pruner = tokio::spawn(prune::run(db, turns.clone(), config.retention_days, stop));
     let handle = DeliveryHandle {
         shared,
         resolver,
         wake,
         replay_nudge,
         health,
+        turns,
     };
     let task = tokio::spawn(async move {
         let _ = dispatcher.await;
@@ -158,6 +163,12 @@ pub async fn spawn(
 }
 
 impl DeliveryHandle {
+    /// A turn at the database for a write outside the engine (see `writer::Turns`): held for
+    /// the write's duration, it makes the engine's writer leave the lock free meanwhile.
+    pub fn write_turn(&self) -> Turn {
+        self.turns.take()
+    }
+
     /// Stores an event and its deliveries; returns after the commit.
     pub async fn ingest(&self, event: NewEvent) -> Result<Ingested> {
         let ingested = self

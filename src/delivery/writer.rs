@@ -3,6 +3,8 @@
 //! after the commit, so "202 means committed" holds while hundreds share one fsync.
 
 use std::collections::HashMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use sqlx::SqliteConnection;
@@ -99,6 +101,7 @@ pub struct Store {
     pub health: Health,
     /// The test hook (see `Config::commit_faults`).
     pub faults: CommitFaults,
+    pub turns: Turns,
 }
 
 /// Starts the writer task. It ends when every `Writer` is dropped.
@@ -117,7 +120,7 @@ pub fn spawn(
         let mut batch = Vec::with_capacity(MAX_BATCH);
         let mut kept = Kept::default();
         let mut backoff = FIRST_BACKOFF;
-        let mut busy_since: Option<tokio::time::Instant> = None;
+        let mut last_gap = tokio::time::Instant::now();
         loop {
             let open = if store.health.is_failing() {
                 // Don't wait for new work: kept work and the probe go again after the pause.
@@ -132,20 +135,8 @@ pub fn spawn(
             let mut ops = kept.into_ops();
             ops.append(&mut batch);
             kept = run_batch(&store, ops, &handoff, &on_disabled).await;
-            if rx.is_empty() {
-                busy_since = None;
-            } else if busy_since
-                .get_or_insert_with(tokio::time::Instant::now)
-                .elapsed()
-                >= SHARE_LOCK_EVERY
-            {
-                // Back-to-back batches take the write lock again the moment they commit, and
-                // SQLite's busy handler, which every other writer (sessions, API-key use,
-                // dashboard edits) waits in, retries only every 100 ms: under a sustained load
-                // (a backlog draining) they would time out with "database is locked". A pause
-                // longer than that interval now and then lets each of them in.
-                tokio::time::sleep(LOCK_GAP).await;
-                busy_since = None;
+            if last_gap.elapsed() >= BETWEEN_GAPS && store.turns.step_aside().await {
+                last_gap = tokio::time::Instant::now();
             }
             backoff = match store.health.is_failing() {
                 true => (backoff * 2).min(MAX_BACKOFF),
@@ -166,10 +157,52 @@ pub fn spawn(
     (Writer { tx }, task)
 }
 
-/// Under sustained load the writer leaves the write lock free for `LOCK_GAP` after this much
-/// continuous work (about 5 % of its time), so other connections are never starved.
-const SHARE_LOCK_EVERY: Duration = Duration::from_secs(2);
+/// Longest the writer stays out of the lock for writers waiting their turn, and how long it
+/// then keeps going before it steps aside again (so a request that holds a turn for long, e.g.
+/// a slow test send, costs the engine at most a fifth of its time).
 const LOCK_GAP: Duration = Duration::from_millis(110);
+const BETWEEN_GAPS: Duration = Duration::from_millis(450);
+const GAP_STEP: Duration = Duration::from_millis(2);
+
+/// Writers other than the engine's (dashboard and API edits, retention) take a turn while they
+/// run. Back-to-back group commits retake SQLite's write lock the moment they commit, and the
+/// busy handler other connections wait in retries only every 100 ms at its slowest, so without
+/// this they would time out with "database is locked" whenever the engine is busy. With it the
+/// writer leaves the lock free while someone waits, and never pauses when nobody does.
+#[derive(Clone, Default)]
+pub struct Turns(Arc<AtomicUsize>);
+
+/// Held while a writer outside the engine runs; dropping it ends the turn.
+pub struct Turn(Arc<AtomicUsize>);
+
+impl Turns {
+    pub fn take(&self) -> Turn {
+        self.0.fetch_add(1, Ordering::SeqCst);
+        Turn(self.0.clone())
+    }
+
+    fn waiting(&self) -> bool {
+        self.0.load(Ordering::SeqCst) > 0
+    }
+
+    /// Pauses while someone waits, up to `LOCK_GAP`; true when it paused.
+    async fn step_aside(&self) -> bool {
+        if !self.waiting() {
+            return false;
+        }
+        let start = tokio::time::Instant::now();
+        while self.waiting() && start.elapsed() < LOCK_GAP {
+            tokio::time::sleep(GAP_STEP).await;
+        }
+        true
+    }
+}
+
+impl Drop for Turn {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
+    }
+}
 
 /// First pause before a failed batch's kept work is tried again; it doubles up to the max.
 const FIRST_BACKOFF: Duration = Duration::from_millis(100);

@@ -12,6 +12,7 @@ use axum::Router;
 use axum::extract::{FromRequestParts, OriginalUri, Path, Request, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderName, HeaderValue, StatusCode, header};
+use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use tower::ServiceBuilder;
@@ -46,6 +47,7 @@ pub fn router(state: AppState, sessions: SqliteStore) -> Router {
         .merge(ui::router(state.clone(), sessions))
         .route("/static/{hash}/{file}", get(assets::serve))
         .fallback(not_found)
+        .layer(axum::middleware::from_fn_with_state(state.clone(), write_turn))
         .with_state(state)
         .layer(
             ServiceBuilder::new()
@@ -77,6 +79,15 @@ pub fn router(state: AppState, sessions: SqliteStore) -> Router {
                     HeaderValue::from_static("same-origin"),
                 )),
         )
+}
+
+/// A request that may write outside the delivery engine holds a turn at the database while it
+/// runs (`DeliveryHandle::write_turn`), so a busy engine leaves SQLite's write lock free for
+/// it. Reads never write, and ingest is written by the engine itself.
+async fn write_turn(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let writes = !req.method().is_safe() && req.uri().path() != "/api/v1/events";
+    let _turn = writes.then(|| state.delivery.write_turn());
+    next.run(req).await
 }
 
 /// Marks a response that may be framed (the portal, when `portal_frame_ancestors` is set):
