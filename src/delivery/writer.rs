@@ -534,3 +534,30 @@ fn answer<T>(tx: oneshot::Sender<Result<T>>, result: Result<T>, committed: bool)
     };
     let _ = tx.send(result);
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn the_writer_steps_aside_only_while_a_turn_is_held() {
+        let turns = Turns::default();
+        assert!(!turns.step_aside().await, "nobody waits: no pause");
+
+        let turn = turns.take();
+        let other = turns.clone();
+        let release = tokio::spawn(async move {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+            drop(turn);
+        });
+        let start = std::time::Instant::now();
+        assert!(other.step_aside().await, "a turn is held: it pauses");
+        release.await.unwrap();
+        assert!(!other.waiting(), "the turn ended with its guard");
+        assert!(
+            start.elapsed() >= Duration::from_millis(10),
+            "it waited for the turn to end"
+        );
+        assert!(!other.step_aside().await, "and no longer pauses");
+    }
+}
